@@ -1,0 +1,108 @@
+//! Async propagated functions: `Requires` (not a future until bound to a
+//! context) and `Bound` (installs the ambient mirror on every poll).
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::ambient::enter;
+use crate::cx::Owned;
+use crate::storage::Storage;
+
+/// What an async `#[propagate]` function returns: the body, waiting for a
+/// context with the keys `N`.
+///
+/// It is deliberately not a usable [`Future`]: `.await` it inside a
+/// propagated function (which passes the context), or enter it from plain
+/// code with the root's `scope`. Awaiting or spawning it anywhere else does
+/// not compile.
+///
+/// ```
+/// ctx::keys! { pub user: String; }
+/// #[derive(ctx::ContextFields)]
+/// struct Root { user: String }
+///
+/// #[ctx::propagate(user)]
+/// async fn whoami() -> String { user.clone() }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let me = Root { user: "ann".into() }.scope(whoami()).await;
+/// assert_eq!(me, "ann");
+/// # });
+/// ```
+#[must_use = "a propagated future does nothing until awaited in a context"]
+pub struct Requires<N, F> {
+    f: F,
+    _n: PhantomData<fn() -> N>,
+}
+
+impl<N, F> Requires<N, F> {
+    #[doc(hidden)]
+    #[inline]
+    pub fn new<Fut>(f: F) -> Self
+    where
+        F: FnOnce(Owned<N>) -> Fut,
+        Fut: Future,
+    {
+        Requires { f, _n: PhantomData }
+    }
+
+    #[inline]
+    pub(crate) fn start<Fut>(self, own: Owned<N>) -> Bound<Fut>
+    where
+        F: FnOnce(Owned<N>) -> Fut,
+    {
+        let st = Arc::clone(&own.st);
+        Bound::new(st, (self.f)(own))
+    }
+}
+
+/// Never implemented: it carries the message shown when a propagated
+/// future is awaited or spawned without a context.
+#[diagnostic::on_unimplemented(
+    message = "this propagated future is used without a context",
+    label = "needs a context",
+    note = "`.await` it inside a #[ctx::propagate] function (spawns there carry the context), or enter it from plain code with `root.scope(...)`"
+)]
+pub trait NeedsContext {}
+
+impl<N, F: NeedsContext> Future for Requires<N, F> {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        unreachable!("NeedsContext has no implementations")
+    }
+}
+
+/// A future running in a context: the storage is the ambient one while the
+/// inner future is polled.
+#[must_use = "futures do nothing unless polled"]
+pub struct Bound<Fut> {
+    st: Arc<Storage>,
+    fut: Fut,
+}
+
+impl<Fut> Bound<Fut> {
+    pub(crate) fn new(st: Arc<Storage>, fut: Fut) -> Self {
+        Bound { st, fut }
+    }
+}
+
+impl<Fut: Future> Future for Bound<Fut> {
+    type Output = Fut::Output;
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Fut::Output> {
+        // SAFETY: `fut` is structurally pinned: it is never moved out of
+        // `Bound`, and `Bound` has no `Drop` impl.
+        let this = unsafe { self.get_unchecked_mut() };
+        let _ambient = enter(&this.st);
+        unsafe { Pin::new_unchecked(&mut this.fut) }.poll(cx)
+    }
+}
+
+/// Runs `fut` with `own`'s storage as the ambient one.
+#[inline]
+pub fn instrument<N, Fut: Future>(own: &Owned<N>, fut: Fut) -> Bound<Fut> {
+    Bound::new(Arc::clone(&own.st), fut)
+}

@@ -1,0 +1,42 @@
+//! Runtime of [`ctx`](https://docs.rs/ctx): context storage, the typed
+//! hidden parameter and its key check, spawn boundaries, back-propagation
+//! and the ambient mirror. Users depend on the `ctx` crate, which re-exports
+//! this one and the macros; everything under `__private` is for generated
+//! code only and not a stable API.
+
+mod ambient;
+mod boundary;
+mod cx;
+mod future;
+mod key;
+mod probe;
+mod root;
+mod storage;
+
+pub use ambient::{Current, current};
+#[cfg(feature = "tokio")]
+pub use boundary::JoinHandle;
+pub use boundary::ThreadJoinHandle;
+pub use cx::KeyRef;
+pub use future::Requires;
+pub use key::{Append, Key, KeyInfo};
+pub use root::Root;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::ambient::{Enter, enter};
+    pub use crate::boundary::{MergeOnDone, fork};
+    pub use crate::cx::{Covered, Cx, Has, HasMut, Mut, Need, Owned};
+    pub use crate::future::{Bound, NeedsContext, Requires, instrument};
+    pub use crate::key::{MergeFn, merge_append, merge_keep, merge_replace, merge_with};
+    pub use crate::probe::{AwaitProbe, Probe, prelude};
+    pub use crate::root::{RootReturn, RootStorage, __take, scope, scope_returning};
+    pub use crate::storage::{Entry, Storage, Value};
+    pub use crate::{Key, KeyInfo, KeyRef, Root};
+
+    /// Enters a storage for a synchronous body.
+    #[inline]
+    pub fn enter_cx<'a, W>(cx: &Cx<'a, W>) -> Enter<'a> {
+        enter(cx.__storage())
+    }
+}

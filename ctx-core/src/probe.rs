@@ -1,0 +1,195 @@
+//! Call-site probes: how a rewritten call finds out, from the callee's type
+//! alone, whether it takes the hidden context.
+//!
+//! `f(a, b)` in a propagated body becomes
+//! `(&&&&Probe::new(f)).__bind2(cx)(a, b)`. Method lookup tries the
+//! autoref levels in order: a callee whose first parameter is `Cx<N>`
+//! (level 3), a method whose second parameter is `Cx<N>` after the receiver
+//! (level 2), anything else unchanged (level 1). The key check `N:
+//! Covered<W>` is a bound on the method, not the impl, so a missing key is
+//! an error rather than a silent fall-through. Only the callee is probed,
+//! never a call's result, so inference of the arguments and the result is
+//! that of the plain call.
+
+use std::cell::Cell;
+use std::future::Future;
+
+use crate::cx::{Covered, Cx, Owned};
+use crate::future::{Bound, Requires};
+
+/// Holds a callee for one probe.
+pub struct Probe<F>(Cell<Option<F>>);
+
+impl<F> Probe<F> {
+    #[inline]
+    pub fn new(f: F) -> Self {
+        Probe(Cell::new(Some(f)))
+    }
+
+    #[inline]
+    fn take(&self) -> F {
+        match self.0.take() {
+            Some(f) => f,
+            None => unreachable!("a probe is used once"),
+        }
+    }
+}
+
+macro_rules! probe {
+    ($ViaCx:ident $Plain:ident $m:ident; $($A:ident $a:ident)*) => {
+        pub trait $ViaCx<'c, W, N, $($A,)* R> {
+            fn $m(self, cx: Cx<'c, W>) -> impl FnOnce($($A),*) -> R
+            where
+                N: Covered<W>;
+        }
+
+        impl<'c, W, N, F, $($A,)* R> $ViaCx<'c, W, N, $($A,)* R> for &&&Probe<F>
+        where
+            F: FnOnce(Cx<'c, N>, $($A),*) -> R,
+        {
+            #[inline(always)]
+            fn $m(self, cx: Cx<'c, W>) -> impl FnOnce($($A),*) -> R
+            where
+                N: Covered<W>,
+            {
+                let f = self.take();
+                #[inline(always)]
+                move |$($a),*| f(cx.__retype(), $($a),*)
+            }
+        }
+
+        pub trait $Plain<F> {
+            fn $m<W>(self, cx: Cx<'_, W>) -> F;
+        }
+
+        impl<F> $Plain<F> for &Probe<F> {
+            #[inline(always)]
+            fn $m<W>(self, _cx: Cx<'_, W>) -> F {
+                self.take()
+            }
+        }
+    };
+}
+
+macro_rules! probe_recv {
+    ($ViaRecv:ident $m:ident; $S:ident $s:ident $($A:ident $a:ident)*) => {
+        pub trait $ViaRecv<'c, W, N, $S, $($A,)* R> {
+            fn $m(self, cx: Cx<'c, W>) -> impl FnOnce($S, $($A),*) -> R
+            where
+                N: Covered<W>;
+        }
+
+        impl<'c, W, N, F, $S, $($A,)* R> $ViaRecv<'c, W, N, $S, $($A,)* R> for &&Probe<F>
+        where
+            F: FnOnce($S, Cx<'c, N>, $($A),*) -> R,
+        {
+            #[inline(always)]
+            fn $m(self, cx: Cx<'c, W>) -> impl FnOnce($S, $($A),*) -> R
+            where
+                N: Covered<W>,
+            {
+                let f = self.take();
+                #[inline(always)]
+                move |$s, $($a),*| f($s, cx.__retype(), $($a),*)
+            }
+        }
+    };
+}
+
+probe!(ViaCx0 Plain0 __bind0;);
+probe!(ViaCx1 Plain1 __bind1; A1 a1);
+probe!(ViaCx2 Plain2 __bind2; A1 a1 A2 a2);
+probe!(ViaCx3 Plain3 __bind3; A1 a1 A2 a2 A3 a3);
+probe!(ViaCx4 Plain4 __bind4; A1 a1 A2 a2 A3 a3 A4 a4);
+probe!(ViaCx5 Plain5 __bind5; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5);
+probe!(ViaCx6 Plain6 __bind6; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6);
+probe!(ViaCx7 Plain7 __bind7; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7);
+probe!(ViaCx8 Plain8 __bind8; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8);
+probe!(ViaCx9 Plain9 __bind9; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9);
+probe!(ViaCx10 Plain10 __bind10; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10);
+probe!(ViaCx11 Plain11 __bind11; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11);
+probe!(ViaCx12 Plain12 __bind12; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12);
+
+probe_recv!(ViaRecv1 __bind1; S s);
+probe_recv!(ViaRecv2 __bind2; S s A2 a2);
+probe_recv!(ViaRecv3 __bind3; S s A2 a2 A3 a3);
+probe_recv!(ViaRecv4 __bind4; S s A2 a2 A3 a3 A4 a4);
+probe_recv!(ViaRecv5 __bind5; S s A2 a2 A3 a3 A4 a4 A5 a5);
+probe_recv!(ViaRecv6 __bind6; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6);
+probe_recv!(ViaRecv7 __bind7; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7);
+probe_recv!(ViaRecv8 __bind8; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8);
+probe_recv!(ViaRecv9 __bind9; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9);
+probe_recv!(ViaRecv10 __bind10; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10);
+probe_recv!(ViaRecv11 __bind11; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11);
+probe_recv!(ViaRecv12 __bind12; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12);
+
+/// Holds the operand of an `.await` (or `ctx::bind!`) for one probe.
+pub struct AwaitProbe<T>(Cell<Option<T>>);
+
+impl<T> AwaitProbe<T> {
+    #[inline]
+    pub fn new(t: T) -> Self {
+        AwaitProbe(Cell::new(Some(t)))
+    }
+
+    #[inline]
+    fn take(&self) -> T {
+        match self.0.take() {
+            Some(t) => t,
+            None => unreachable!("a probe is used once"),
+        }
+    }
+}
+
+/// An awaited `Requires` gets the caller's context.
+pub trait AwaitViaCx<'c, W, N> {
+    type Out;
+    fn __bind_await(self, cx: Cx<'c, W>) -> Self::Out
+    where
+        N: Covered<W>;
+}
+
+impl<'c, W, N, F, Fut> AwaitViaCx<'c, W, N> for &&AwaitProbe<Requires<N, F>>
+where
+    F: FnOnce(Owned<N>) -> Fut,
+    Fut: Future,
+{
+    type Out = Bound<Fut>;
+    #[inline]
+    fn __bind_await(self, cx: Cx<'c, W>) -> Bound<Fut>
+    where
+        N: Covered<W>,
+    {
+        self.take().start(cx.__share())
+    }
+}
+
+/// Any other awaited value is left alone.
+pub trait AwaitPlain<T> {
+    fn __bind_await<W>(self, cx: Cx<'_, W>) -> T;
+}
+
+impl<T> AwaitPlain<T> for &AwaitProbe<T> {
+    #[inline(always)]
+    fn __bind_await<W>(self, _cx: Cx<'_, W>) -> T {
+        self.take()
+    }
+}
+
+/// The probe traits, imported anonymously by generated code.
+pub mod prelude {
+    pub use super::{AwaitPlain as _, AwaitViaCx as _};
+    pub use super::{
+        Plain0 as _, Plain1 as _, Plain2 as _, Plain3 as _, Plain4 as _, Plain5 as _, Plain6 as _,
+        Plain7 as _, Plain8 as _, Plain9 as _, Plain10 as _, Plain11 as _, Plain12 as _,
+    };
+    pub use super::{
+        ViaCx0 as _, ViaCx1 as _, ViaCx2 as _, ViaCx3 as _, ViaCx4 as _, ViaCx5 as _, ViaCx6 as _,
+        ViaCx7 as _, ViaCx8 as _, ViaCx9 as _, ViaCx10 as _, ViaCx11 as _, ViaCx12 as _,
+    };
+    pub use super::{
+        ViaRecv1 as _, ViaRecv2 as _, ViaRecv3 as _, ViaRecv4 as _, ViaRecv5 as _, ViaRecv6 as _,
+        ViaRecv7 as _, ViaRecv8 as _, ViaRecv9 as _, ViaRecv10 as _, ViaRecv11 as _,
+        ViaRecv12 as _,
+    };
+}

@@ -1,0 +1,209 @@
+//! Emitting a propagated function.
+//!
+//! Sync: a hidden first parameter (after the receiver) of type
+//! `Cx<'_, (k1, Mut<k2>)>`. Async: no hidden parameter; the function
+//! returns `Requires<N, impl FnOnce(Owned<N>) -> impl Future<Output = R>>`,
+//! which only becomes a future when bound to a context.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{AttrStyle, FnArg, Ident, Lifetime, ReturnType, Type};
+
+use super::KeyArg;
+use super::rewrite::{self, Rewriter};
+use super::validate::FnItem;
+
+pub(crate) fn cx_ident() -> Ident {
+    Ident::new("__cx", Span::mixed_site())
+}
+
+/// The key-set type `(k1, Mut<k2>, )` of a function's hidden parameter.
+pub(crate) fn key_set(keys: &[KeyArg]) -> TokenStream {
+    let elems = keys.iter().map(|k| {
+        let p = &k.path;
+        if k.is_mut {
+            quote_spanned!(k.ident.span()=> ::ctx::__private::Mut<#p>)
+        } else {
+            quote!(#p)
+        }
+    });
+    quote!((#(#elems,)*))
+}
+
+/// `struct __W;` and its `Has`/`HasMut` impls: the body's witness.
+pub(crate) fn witness(keys: &[KeyArg]) -> TokenStream {
+    let w = Ident::new("__W", Span::mixed_site());
+    let impls = keys.iter().map(|k| {
+        let p = &k.path;
+        let has = quote_spanned!(k.path.span()=> impl ::ctx::__private::Has<#p> for #w {});
+        let has_mut = k
+            .is_mut
+            .then(|| quote_spanned!(k.path.span()=> impl ::ctx::__private::HasMut<#p> for #w {}));
+        quote!(#has #has_mut)
+    });
+    quote! {
+        struct #w;
+        #(#impls)*
+    }
+}
+
+/// `let user = KeyRef::<user>::new(&__cx);` for each listed key.
+pub(crate) fn key_bindings(keys: &[KeyArg], checked: bool) -> TokenStream {
+    let cx = cx_ident();
+    let lets = keys.iter().map(|k| {
+        let (p, id) = (&k.path, &k.ident);
+        let ctor = if checked { quote!(new) } else { quote!(__unchecked) };
+        quote! {
+            #[allow(unused_variables)]
+            let #id = ::ctx::__private::KeyRef::<#p>::#ctor(&#cx);
+        }
+    });
+    quote!(#(#lets)*)
+}
+
+pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
+    let FnItem {
+        attrs,
+        vis,
+        mut sig,
+        block,
+    } = f;
+    let (outer, inner): (Vec<_>, Vec<_>) = attrs
+        .into_iter()
+        .partition(|a| matches!(a.style, AttrStyle::Outer));
+    let n = key_set(keys);
+    let cx = cx_ident();
+    let is_async = sig.asyncness.is_some();
+    let mutable = keys.iter().any(|k| k.is_mut);
+
+    let block = block.map(|mut b| {
+        let mut rw = Rewriter::new(keys.to_vec(), mutable, true);
+        rw.collect_locals_sig(&sig);
+        rw.collect_locals_block(&b);
+        rw.visit_block_mut(&mut b);
+        (b, rw.into_errors())
+    });
+
+    let witness = witness(keys);
+    let bindings = key_bindings(keys, true);
+    let mut_kw = mutable.then(|| quote!(mut));
+    let prelude = quote!(#[allow(unused_imports)] use ::ctx::__private::prelude::*;);
+
+    if is_async {
+        sig.asyncness = None;
+        let output = match &sig.output {
+            ReturnType::Default => quote!(()),
+            ReturnType::Type(_, ty) => quote!(#ty),
+        };
+        let ret_span = sig.output.span();
+        sig.output = syn::parse_quote_spanned! {ret_span=>
+            -> ::ctx::__private::Requires<
+                #n,
+                impl ::core::ops::FnOnce(::ctx::__private::Owned<#n>)
+                    -> impl ::core::future::Future<Output = #output>,
+            >
+        };
+        let inner_as_outer = inner.iter().map(|a| {
+            let mut a = a.clone();
+            a.style = AttrStyle::Outer;
+            a
+        });
+        let body = block.map(|(b, errors)| {
+            let own = Ident::new("__own", Span::mixed_site());
+            let ret = Ident::new("__ret", Span::mixed_site());
+            let annotated = !rewrite::contains_impl_trait(&sig_output_type(&output));
+            let tail = if annotated {
+                quote_spanned!(ret_span=> let #ret: #output = #b; #ret)
+            } else {
+                quote!(#b)
+            };
+            quote! {{
+                #errors
+                ::ctx::__private::Requires::new(move |#own: ::ctx::__private::Owned<#n>| async move {
+                    #prelude
+                    #witness
+                    #[allow(unused_mut)]
+                    let #mut_kw #cx = #own.cx::<__W>();
+                    #bindings
+                    #tail
+                })
+            }}
+        });
+        let body = body.unwrap_or_else(|| quote!(;));
+        return quote! {
+            #(#outer)*
+            #(#inner_as_outer)*
+            #vis #sig #body
+        };
+    }
+
+    fix_elision(&mut sig);
+    let param: FnArg = syn::parse_quote!(#cx: ::ctx::__private::Cx<'_, #n>);
+    let at = usize::from(matches!(sig.inputs.first(), Some(FnArg::Receiver(_))));
+    sig.inputs.insert(at, param);
+    let guard = Ident::new("__ctx_ambient", Span::mixed_site());
+    let body = block.map(|(b, errors)| {
+        let stmts = &b.stmts;
+        quote! {{
+            #(#inner)*
+            #errors
+            #prelude
+            #witness
+            #[allow(unused_mut)]
+            let #mut_kw #cx: ::ctx::__private::Cx<'_, __W> = #cx.__retype();
+            let #guard = ::ctx::__private::enter_cx(&#cx);
+            #bindings
+            #(#stmts)*
+        }}
+    });
+    let body = body.unwrap_or_else(|| quote!(;));
+    quote! {
+        #(#outer)*
+        #vis #sig #body
+    }
+}
+
+fn sig_output_type(t: &TokenStream) -> Type {
+    syn::parse2(t.clone()).unwrap_or(Type::Verbatim(t.clone()))
+}
+
+/// Adding `Cx<'_, N>` adds an input lifetime, which would make an elided
+/// output lifetime ambiguous (`fn f(s: &str) -> &str`). When the output
+/// elides a lifetime and no `&self` decides it, name the single elided
+/// input lifetime and use it in the output.
+fn fix_elision(sig: &mut syn::Signature) {
+    let has_ref_receiver = matches!(sig.inputs.first(), Some(FnArg::Receiver(r)) if r.reference.is_some() || matches!(&*r.ty, Type::Reference(_)));
+    if has_ref_receiver {
+        return;
+    }
+    let ReturnType::Type(_, out) = &mut sig.output else {
+        return;
+    };
+    if rewrite::count_elided(out) == 0 {
+        return;
+    }
+    let inputs: usize = sig
+        .inputs
+        .iter()
+        .map(|a| match a {
+            FnArg::Typed(t) => rewrite::count_elided(&t.ty),
+            FnArg::Receiver(_) => 0,
+        })
+        .sum();
+    if inputs != 1 {
+        return;
+    }
+    let lt = Lifetime {
+        apostrophe: Span::call_site(),
+        ident: format_ident!("__ctx_elided"),
+    };
+    for a in &mut sig.inputs {
+        if let FnArg::Typed(t) = a {
+            rewrite::name_elided(&mut t.ty, &lt);
+        }
+    }
+    rewrite::name_elided(out, &lt);
+    sig.generics.params.insert(0, syn::parse_quote!(#lt));
+}

@@ -1,0 +1,493 @@
+//! The body rewriter: a post-order `VisitMut` over a propagated body (or a
+//! `ctx::with!` block).
+//!
+//! - path calls `f(a, b)` become probes that pass the context to callees
+//!   taking it and leave other callees unchanged;
+//! - `.await` operands become probes that bind a `Requires` to the context;
+//! - spawn boundaries get a child context (a snapshot) and, where there is a
+//!   handle, a handle that brings the child's writes back at join;
+//! - scoped closures (rayon, `thread::scope`) see the context lexically and
+//!   install the ambient mirror while they run;
+//! - `ctx::set!`, `ctx::bind!` and `ctx::with!` are expanded here.
+//!
+//! Nested items are their own scope and are not visited. Other macro
+//! invocations are opaque tokens, except `join!`/`try_join!`, whose
+//! arguments are plain expressions.
+
+use std::collections::HashSet;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::visit_mut::{self, VisitMut};
+use syn::{Expr, ExprCall, ExprClosure, ExprMacro, ExprMethodCall, Ident, Lifetime, Macro, Stmt, Token, Type};
+
+use super::KeyArg;
+use super::expand::{cx_ident, key_bindings};
+
+const MAX_ARITY: usize = 12;
+
+fn hidden(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
+pub(crate) struct Rewriter {
+    keys: Vec<KeyArg>,
+    /// The function has `mut` keys: every use of the context borrows it
+    /// mutably, so the borrow checker rejects two closures that could write
+    /// at once.
+    mutable: bool,
+    /// Key bindings in children are checked against the witness (false in
+    /// `with!` blocks, whose keys come from an outer function).
+    checked: bool,
+    locals: HashSet<String>,
+    errors: Vec<syn::Error>,
+}
+
+impl Rewriter {
+    pub(crate) fn new(keys: Vec<KeyArg>, mutable: bool, checked: bool) -> Self {
+        Rewriter {
+            keys,
+            mutable,
+            checked,
+            locals: HashSet::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub(crate) fn into_errors(self) -> TokenStream {
+        self.errors.into_iter().map(syn::Error::into_compile_error).collect()
+    }
+
+    pub(crate) fn collect_locals_sig(&mut self, sig: &syn::Signature) {
+        let mut c = Locals(&mut self.locals);
+        for a in &sig.inputs {
+            if let syn::FnArg::Typed(t) = a {
+                c.visit_pat(&t.pat);
+            }
+        }
+    }
+
+    pub(crate) fn collect_locals_block(&mut self, b: &syn::Block) {
+        Locals(&mut self.locals).visit_block(b);
+    }
+
+    /// The context expression at a use site.
+    fn cx(&self) -> TokenStream {
+        let cx = cx_ident();
+        if self.mutable { quote!(#cx.__m()) } else { quote!(#cx) }
+    }
+
+    fn key_path(&self, id: &Ident) -> TokenStream {
+        match self.keys.iter().find(|k| k.ident == *id) {
+            Some(k) => k.path.to_token_stream(),
+            None => id.to_token_stream(),
+        }
+    }
+
+    /// What a child starts with: its own `__cx` over the child storage, the
+    /// ambient mirror (for closures) and the key bindings.
+    fn child_prelude(&self, own: &Ident, closure: bool) -> TokenStream {
+        let cx = cx_ident();
+        let mut_kw = self.mutable.then(|| quote!(mut));
+        let bindings = key_bindings(&self.keys, self.checked);
+        let guard = hidden("__ctx_ambient");
+        let ambient = closure.then(|| quote!(let #guard = ::ctx::__private::enter_cx(&#cx);));
+        quote! {
+            let #own = #own;
+            #[allow(unused_mut)]
+            let #mut_kw #cx = #own.cx_same();
+            #ambient
+            #bindings
+        }
+    }
+
+    fn probe_call(&self, call: &ExprCall) -> Option<Expr> {
+        let Expr::Path(p) = &*call.func else { return None };
+        let last = p.path.segments.last()?;
+        if p.qself.is_none() && p.path.segments.len() == 1 && self.locals.contains(&last.ident.to_string()) {
+            return None;
+        }
+        if last.ident.to_string().starts_with(|c: char| c.is_uppercase()) {
+            return None;
+        }
+        if p.path.segments.first().is_some_and(|s| s.ident == "ctx") && p.path.segments.iter().any(|s| s.ident == "__private") {
+            return None;
+        }
+        let n = call.args.len();
+        if n > MAX_ARITY {
+            return None;
+        }
+        let bind = Ident::new(&format!("__bind{n}"), call.func.span());
+        let func = &call.func;
+        let args = call.args.iter();
+        let cx = self.cx();
+        let attrs = &call.attrs;
+        Some(syn::parse_quote_spanned! {call.span()=>
+            #(#attrs)* (&&&::ctx::__private::Probe::new(#func)).#bind(#cx)(#(#args),*)
+        })
+    }
+
+    fn await_probe(&self, base: &Expr) -> TokenStream {
+        let cx = self.cx();
+        quote_spanned! {base.span()=>
+            (&&::ctx::__private::AwaitProbe::new(#base)).__bind_await(#cx)
+        }
+    }
+
+    /// The child closure of a `'static` closure boundary.
+    fn child_closure(&self, arg: &Expr) -> TokenStream {
+        let own = hidden("__ctx_own");
+        let prelude = self.child_prelude(&own, true);
+        match arg {
+            Expr::Closure(c) if c.inputs.is_empty() && c.asyncness.is_none() => {
+                let body = &c.body;
+                let ret = &c.output;
+                quote_spanned!(arg.span()=> move || #ret { #prelude #body })
+            }
+            _ => quote_spanned!(arg.span()=> move || { #prelude (#arg)() }),
+        }
+    }
+
+    /// The child future of a future boundary.
+    fn child_future(&self, arg: &Expr) -> TokenStream {
+        let own = hidden("__ctx_own");
+        let fork = hidden("__ctx_fork");
+        let prelude = self.child_prelude(&own, false);
+        let inner = match arg {
+            Expr::Async(a) => {
+                let stmts = &a.block.stmts;
+                quote!(#(#stmts)*)
+            }
+            _ => {
+                let bound = self.await_probe(arg);
+                quote!(#bound.await)
+            }
+        };
+        quote_spanned! {arg.span()=>
+            ::ctx::__private::instrument(&#fork, async move { #prelude #inner })
+        }
+    }
+
+    fn fork(&self) -> TokenStream {
+        let cx = cx_ident();
+        let (fork, own) = (hidden("__ctx_fork"), hidden("__ctx_own"));
+        quote! {
+            let #fork = ::ctx::__private::fork(&#cx);
+            let #own = ::core::clone::Clone::clone(&#fork);
+        }
+    }
+
+    fn boundary_call(&self, call: &ExprCall) -> Option<Expr> {
+        let Expr::Path(p) = &*call.func else { return None };
+        let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let last = segs.last()?.as_str();
+        let prefix = &segs[..segs.len() - 1];
+        let has = |s: &str| prefix.iter().any(|x| x == s);
+        let func = &call.func;
+        let fork = self.fork();
+        let fk = hidden("__ctx_fork");
+        let one_arg = || (call.args.len() == 1).then(|| &call.args[0]);
+        let out: TokenStream = match last {
+            "spawn_blocking" => {
+                let c = self.child_closure(one_arg()?);
+                quote!({ #fork #fk.__join_tokio(#func(#c)) })
+            }
+            "spawn_local" => {
+                let f = self.child_future(one_arg()?);
+                quote!({ #fork #fk.__join_tokio(#func(#f)) })
+            }
+            "spawn" if has("thread") => {
+                let c = self.child_closure(one_arg()?);
+                quote!({ #fork #fk.__join_thread(#func(#c)) })
+            }
+            "spawn" if has("rayon") => {
+                let c = self.child_closure(one_arg()?);
+                quote!({ #fork #func(#c) })
+            }
+            "spawn" if has("tokio") || has("task") || matches!(one_arg(), Some(Expr::Async(_))) => {
+                let f = self.child_future(one_arg()?);
+                quote!({ #fork #fk.__join_tokio(#func(#f)) })
+            }
+            "join" | "scope" | "in_place_scope" if has("rayon") || has("thread") || prefix.is_empty() => {
+                if !call.args.iter().all(|a| matches!(a, Expr::Closure(_))) || call.args.is_empty() {
+                    return None;
+                }
+                let args = call.args.iter().map(|a| match a {
+                    Expr::Closure(c) => self.scoped_closure(c),
+                    other => other.to_token_stream(),
+                });
+                quote!(#func(#(#args),*))
+            }
+            _ => return None,
+        };
+        Some(syn::parse_quote_spanned!(call.span()=> #out))
+    }
+
+    /// A closure run on another thread while the caller waits: it borrows
+    /// the context lexically and mirrors it while it runs.
+    fn scoped_closure(&self, c: &ExprClosure) -> TokenStream {
+        let cx = cx_ident();
+        let mut c = c.clone();
+        let body = &c.body;
+        let guard = hidden("__ctx_ambient");
+        let new_body: Expr = syn::parse_quote_spanned! {body.span()=> {
+            let #guard = ::ctx::__private::enter_cx(&#cx);
+            #body
+        }};
+        c.body = Box::new(new_body);
+        c.to_token_stream()
+    }
+
+    fn boundary_method(&self, m: &ExprMethodCall) -> Option<Expr> {
+        let name = m.method.to_string();
+        let recv = &m.receiver;
+        let method = &m.method;
+        let turbofish = &m.turbofish;
+        let cx = cx_ident();
+        let fork = self.fork();
+        let fk = hidden("__ctx_fork");
+        let out = match (name.as_str(), m.args.len()) {
+            ("spawn" | "spawn_local", 1) if !matches!(m.args[0], Expr::Closure(_)) => {
+                let f = self.child_future(&m.args[0]);
+                quote!({ #fork #recv.#method #turbofish(#fk.__merge_on_done(&#cx, #f)) })
+            }
+            ("spawn", 1) if chain_mentions(recv, "Builder") => {
+                let c = self.child_closure(&m.args[0]);
+                quote!({ #fork #fk.__join_thread_io(#recv.#method #turbofish(#c)) })
+            }
+            ("spawn" | "spawn_fifo" | "spawn_broadcast", 1) => {
+                let Expr::Closure(c) = &m.args[0] else { return None };
+                let c = self.scoped_closure(c);
+                quote!(#recv.#method #turbofish(#c))
+            }
+            ("spawn_blocking", 1) => {
+                let c = self.child_closure(&m.args[0]);
+                quote!({ #fork #recv.#method #turbofish(#fk.__merge_on_return(&#cx, #c)) })
+            }
+            _ if is_parallel_chain(recv) && m.args.iter().any(|a| matches!(a, Expr::Closure(_))) => {
+                let args = m.args.iter().map(|a| match a {
+                    Expr::Closure(c) => self.scoped_closure(c),
+                    other => other.to_token_stream(),
+                });
+                quote!(#recv.#method #turbofish(#(#args),*))
+            }
+            _ => return None,
+        };
+        Some(syn::parse_quote_spanned!(m.span()=> #out))
+    }
+
+    /// `ctx::set!`, `ctx::bind!`, `ctx::with!`, `join!`/`try_join!`.
+    fn rewrite_macro(&mut self, mac: &Macro) -> Option<Expr> {
+        let segs: Vec<String> = mac.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let (first, last) = (segs.first()?.as_str(), segs.last()?.as_str());
+        let ours = segs.len() == 1 || (segs.len() == 2 && first == "ctx");
+        match last {
+            "set" if ours => Some(self.expand_set(mac)),
+            "bind" if ours => {
+                let e: Expr = match mac.parse_body() {
+                    Ok(e) => e,
+                    Err(e) => return Some(error_expr(e)),
+                };
+                let mut e = e;
+                self.visit_expr_mut(&mut e);
+                let bound = self.await_probe(&e);
+                Some(syn::parse_quote_spanned!(mac.span()=> #bound))
+            }
+            "with" if ours => {
+                let keys = self.keys.iter().map(|k| {
+                    let (id, p) = (&k.ident, &k.path);
+                    quote!(#id: #p)
+                });
+                let tokens = &mac.tokens;
+                Some(syn::parse_quote_spanned!(mac.span()=> ::ctx::__private::with_keys!([#(#keys),*] #tokens)))
+            }
+            "join" | "try_join" if first != "rayon" => {
+                let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
+                let Ok(mut args) = parser.parse2(mac.tokens.clone()) else {
+                    return None;
+                };
+                for a in &mut args {
+                    self.visit_expr_mut(a);
+                }
+                let path = &mac.path;
+                Some(syn::parse_quote_spanned!(mac.span()=> #path!(#args)))
+            }
+            _ => None,
+        }
+    }
+
+    fn expand_set(&mut self, mac: &Macro) -> Expr {
+        let parser = |input: syn::parse::ParseStream| {
+            let id: Ident = input.parse()?;
+            input.parse::<Token![,]>()?;
+            let v: Expr = input.parse()?;
+            input.parse::<Option<Token![,]>>()?;
+            Ok((id, v))
+        };
+        let (id, mut value) = match parser.parse2(mac.tokens.clone()) {
+            Ok(x) => x,
+            Err(e) => {
+                return error_expr(syn::Error::new(
+                    e.span(),
+                    "expected `ctx::set!(key, value)`, e.g. `ctx::set!(user, Some(id))`",
+                ));
+            }
+        };
+        self.visit_expr_mut(&mut value);
+        let path = self.key_path(&id);
+        let cx = self.cx();
+        syn::parse_quote_spanned! {id.span()=>
+            #cx.__set::<#path>(#value)
+        }
+    }
+}
+
+fn error_expr(e: syn::Error) -> Expr {
+    let t = e.into_compile_error();
+    syn::parse_quote!({ #t })
+}
+
+impl VisitMut for Rewriter {
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {
+        // A nested fn/impl/mod is its own scope: its calls are not ours.
+    }
+
+    fn visit_stmt_mut(&mut self, s: &mut Stmt) {
+        if let Stmt::Macro(m) = s {
+            if let Some(e) = self.rewrite_macro(&m.mac) {
+                let semi = m.semi_token;
+                *s = Stmt::Expr(e, semi);
+                return;
+            }
+        }
+        visit_mut::visit_stmt_mut(self, s);
+    }
+
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        if let Expr::Macro(ExprMacro { mac, .. }) = e {
+            if let Some(new) = self.rewrite_macro(mac) {
+                *e = new;
+            }
+            return;
+        }
+        visit_mut::visit_expr_mut(self, e);
+        let new = match e {
+            Expr::Call(call) => self.boundary_call(call).or_else(|| self.probe_call(call)),
+            Expr::MethodCall(m) => self.boundary_method(m),
+            Expr::Await(a) => {
+                let bound = self.await_probe(&a.base);
+                Some(syn::parse_quote_spanned!(a.span()=> #bound.await))
+            }
+            _ => None,
+        };
+        if let Some(new) = new {
+            *e = new;
+        }
+    }
+}
+
+/// Whether a receiver chain goes through a rayon parallel iterator.
+fn is_parallel_chain(e: &Expr) -> bool {
+    match e {
+        Expr::MethodCall(m) => {
+            let n = m.method.to_string();
+            n.starts_with("par_") || n.starts_with("into_par_") || n == "par_bridge" || is_parallel_chain(&m.receiver)
+        }
+        Expr::Paren(p) => is_parallel_chain(&p.expr),
+        _ => false,
+    }
+}
+
+fn chain_mentions(e: &Expr, name: &str) -> bool {
+    match e {
+        Expr::MethodCall(m) => chain_mentions(&m.receiver, name),
+        Expr::Call(c) => chain_mentions(&c.func, name),
+        Expr::Path(p) => p.path.segments.iter().any(|s| s.ident == name),
+        Expr::Paren(p) => chain_mentions(&p.expr, name),
+        _ => false,
+    }
+}
+
+struct Locals<'a>(&'a mut HashSet<String>);
+
+impl Visit<'_> for Locals<'_> {
+    fn visit_pat_ident(&mut self, p: &syn::PatIdent) {
+        self.0.insert(p.ident.to_string());
+        syn::visit::visit_pat_ident(self, p);
+    }
+    fn visit_item(&mut self, _: &syn::Item) {}
+}
+
+/// Elided lifetimes (`&T`, `'_`) outside of `fn` pointer types and `Fn`
+/// sugar, which have their own elision scopes.
+struct Elided<'a> {
+    count: usize,
+    name: Option<&'a Lifetime>,
+}
+
+impl VisitMut for Elided<'_> {
+    fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+        if r.lifetime.is_none() {
+            self.count += 1;
+            if let Some(l) = self.name {
+                r.lifetime = Some(l.clone());
+            }
+        }
+        visit_mut::visit_type_reference_mut(self, r);
+    }
+    fn visit_lifetime_mut(&mut self, l: &mut Lifetime) {
+        if l.ident == "_" {
+            self.count += 1;
+            if let Some(n) = self.name {
+                *l = n.clone();
+            }
+        }
+    }
+    fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {}
+    fn visit_parenthesized_generic_arguments_mut(&mut self, _: &mut syn::ParenthesizedGenericArguments) {}
+}
+
+pub(crate) fn count_elided(t: &Type) -> usize {
+    let mut v = Elided { count: 0, name: None };
+    v.visit_type_mut(&mut t.clone());
+    v.count
+}
+
+pub(crate) fn name_elided(t: &mut Type, l: &Lifetime) {
+    Elided { count: 0, name: Some(l) }.visit_type_mut(t);
+}
+
+pub(crate) fn contains_impl_trait(t: &Type) -> bool {
+    struct Find(bool);
+    impl Visit<'_> for Find {
+        fn visit_type_impl_trait(&mut self, _: &syn::TypeImplTrait) {
+            self.0 = true;
+        }
+        fn visit_type_infer(&mut self, _: &syn::TypeInfer) {
+            self.0 = true;
+        }
+    }
+    let mut f = Find(false);
+    f.visit_type(t);
+    f.0 || matches!(t, Type::Verbatim(_))
+}
+
+/// Whether a block awaits (outside nested closures, async blocks and items).
+pub(crate) fn contains_await(b: &syn::Block) -> bool {
+    struct Find(bool);
+    impl Visit<'_> for Find {
+        fn visit_expr_await(&mut self, _: &syn::ExprAwait) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &syn::ExprClosure) {}
+        fn visit_expr_async(&mut self, _: &syn::ExprAsync) {}
+        fn visit_item(&mut self, _: &syn::Item) {}
+    }
+    let mut f = Find(false);
+    f.visit_block(b);
+    f.0
+}

@@ -1,0 +1,61 @@
+//! Which items `#[propagate]` accepts, with one spanned error for each
+//! that it does not.
+
+use proc_macro2::TokenStream;
+use syn::{Attribute, Block, Signature, Visibility};
+
+/// A function with or without a body (a trait method declaration).
+pub(crate) struct FnItem {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub sig: Signature,
+    pub block: Option<Block>,
+}
+
+pub(crate) fn parse_item(item: TokenStream) -> syn::Result<FnItem> {
+    let f = if let Ok(f) = syn::parse2::<syn::ItemFn>(item.clone()) {
+        FnItem {
+            attrs: f.attrs,
+            vis: f.vis,
+            sig: f.sig,
+            block: Some(*f.block),
+        }
+    } else if let Ok(f) = syn::parse2::<syn::TraitItemFn>(item.clone()) {
+        FnItem {
+            attrs: f.attrs,
+            vis: Visibility::Inherited,
+            sig: f.sig,
+            block: f.default,
+        }
+    } else {
+        return Err(syn::Error::new_spanned(
+            item,
+            "#[propagate] applies to functions and methods (sync or async)",
+        ));
+    };
+    check(&f.sig)?;
+    Ok(f)
+}
+
+fn check(sig: &Signature) -> syn::Result<()> {
+    if let Some(c) = &sig.constness {
+        return Err(syn::Error::new_spanned(
+            c,
+            "#[propagate] cannot be used on a `const fn`: context values exist only at run time; remove `const`",
+        ));
+    }
+    if let Some(abi) = &sig.abi {
+        return Err(syn::Error::new_spanned(
+            abi,
+            "#[propagate] cannot be used on an `extern` fn: foreign callers cannot pass the context; \
+             call a propagated Rust function from inside a `ctx::with!` block instead",
+        ));
+    }
+    if let Some(v) = &sig.variadic {
+        return Err(syn::Error::new_spanned(
+            v,
+            "#[propagate] cannot be used on a variadic function",
+        ));
+    }
+    Ok(())
+}

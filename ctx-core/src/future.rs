@@ -50,12 +50,32 @@ impl<N, F> Requires<N, F> {
     }
 
     #[inline]
-    pub(crate) fn start<Fut>(self, own: Owned<N>) -> Bound<Fut>
+    pub(crate) fn start(self, own: Owned<N>) -> Bound<F::Fut>
     where
-        F: FnOnce(Owned<N>) -> Fut,
+        F: AsyncBody<N>,
     {
         let st = Arc::clone(&own.st);
-        Bound::new(st, (self.f)(own))
+        Bound::new(st, self.f.__call(own))
+    }
+}
+
+/// The body of an async propagated function: given the context, a future.
+pub trait AsyncBody<N> {
+    /// The body's future.
+    type Fut: Future;
+    #[doc(hidden)]
+    fn __call(self, own: Owned<N>) -> Self::Fut;
+}
+
+impl<N, F, Fut> AsyncBody<N> for F
+where
+    F: FnOnce(Owned<N>) -> Fut,
+    Fut: Future,
+{
+    type Fut = Fut;
+    #[inline]
+    fn __call(self, own: Owned<N>) -> Fut {
+        self(own)
     }
 }
 

@@ -27,7 +27,7 @@ pub mod __private {
     pub use crate::ambient::{Enter, enter};
     pub use crate::boundary::{MergeOnDone, fork};
     pub use crate::cx::{Covered, Cx, Has, HasMut, Mut, Need, Owned};
-    pub use crate::future::{Bound, NeedsContext, Requires, instrument};
+    pub use crate::future::{AsyncBody, Bound, NeedsContext, Requires, instrument};
     pub use crate::key::{MergeFn, merge_append, merge_keep, merge_replace, merge_with};
     pub use crate::probe::{AwaitProbe, Probe, prelude};
     pub use crate::root::{RootReturn, RootStorage, __take, scope, scope_returning};

@@ -12,10 +12,9 @@
 //! that of the plain call.
 
 use std::cell::Cell;
-use std::future::Future;
 
-use crate::cx::{Covered, Cx, Owned};
-use crate::future::{Bound, Requires};
+use crate::cx::{Covered, Cx};
+use crate::future::{AsyncBody, Bound, Requires};
 
 /// Holds a callee for one probe.
 pub struct Probe<F>(Cell<Option<F>>);
@@ -149,14 +148,13 @@ pub trait AwaitViaCx<'c, W, N> {
         N: Covered<W>;
 }
 
-impl<'c, W, N, F, Fut> AwaitViaCx<'c, W, N> for &&AwaitProbe<Requires<N, F>>
+impl<'c, W, N, B> AwaitViaCx<'c, W, N> for &&AwaitProbe<Requires<N, B>>
 where
-    F: FnOnce(Owned<N>) -> Fut,
-    Fut: Future,
+    B: AsyncBody<N>,
 {
-    type Out = Bound<Fut>;
+    type Out = Bound<B::Fut>;
     #[inline]
-    fn __bind_await(self, cx: Cx<'c, W>) -> Bound<Fut>
+    fn __bind_await(self, cx: Cx<'c, W>) -> Bound<B::Fut>
     where
         N: Covered<W>,
     {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::ambient::with_ambient;
 use crate::cx::{Covered, Cx, Owned};
-use crate::future::{Bound, Requires};
+use crate::future::{AsyncBody, Bound, Requires};
 use crate::key::Key;
 use crate::storage::{Entry, Storage};
 
@@ -76,12 +76,11 @@ impl<R: Root> RootStorage<R> {
 
 /// `root.scope(fut)`: runs a propagated future with the root's values.
 #[doc(hidden)]
-pub fn scope<R, N, F, Fut>(root: R, req: Requires<N, F>) -> Bound<Fut>
+pub fn scope<R, N, B>(root: R, req: Requires<N, B>) -> Bound<B::Fut>
 where
     R: Root,
     N: Covered<R>,
-    F: FnOnce(Owned<N>) -> Fut,
-    Fut: Future,
+    B: AsyncBody<N>,
 {
     let (rs, _rest) = RootStorage::split(root);
     req.start(Owned::new(rs.st))
@@ -90,12 +89,14 @@ where
 /// `root.scope_returning(fut)`: like `scope`, and gives back the root with
 /// every change made inside.
 #[doc(hidden)]
-pub async fn scope_returning<R, N, F, Fut>(root: R, req: Requires<N, F>) -> (Fut::Output, R)
+pub async fn scope_returning<R, N, B>(
+    root: R,
+    req: Requires<N, B>,
+) -> (<B::Fut as Future>::Output, R)
 where
     R: RootReturn,
     N: Covered<R>,
-    F: FnOnce(Owned<N>) -> Fut,
-    Fut: Future,
+    B: AsyncBody<N>,
 {
     let (rs, rest) = RootStorage::split(root);
     let st = Arc::clone(&rs.st);

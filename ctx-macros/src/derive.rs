@@ -150,14 +150,15 @@ fn derive(d: &DeriveInput) -> syn::Result<TokenStream> {
                 /// Runs a propagated future with this root's values as its
                 /// context (layered over the current context, if any).
                 #[allow(dead_code)]
-                #vis fn scope<#n, __CtxF, __CtxFut>(
+                #vis fn scope<#n, __CtxB>(
                     self,
-                    fut: #p::Requires<#n, __CtxF>,
-                ) -> impl ::core::future::Future<Output = __CtxFut::Output>
+                    fut: #p::Requires<#n, __CtxB>,
+                ) -> impl ::core::future::Future<
+                    Output = <__CtxB::Fut as ::core::future::Future>::Output,
+                >
                 where
                     #n: #p::Covered<Self>,
-                    __CtxF: ::core::ops::FnOnce(#p::Owned<#n>) -> __CtxFut,
-                    __CtxFut: ::core::future::Future,
+                    __CtxB: #p::AsyncBody<#n>,
                 {
                     #p::scope(self, fut)
                 }
@@ -165,15 +166,16 @@ fn derive(d: &DeriveInput) -> syn::Result<TokenStream> {
                 /// Like `scope`, and also returns this root with every
                 /// change made to its values inside.
                 #[allow(dead_code)]
-                #vis fn scope_returning<#n, __CtxF, __CtxFut>(
+                #vis fn scope_returning<#n, __CtxB>(
                     self,
-                    fut: #p::Requires<#n, __CtxF>,
-                ) -> impl ::core::future::Future<Output = (__CtxFut::Output, Self)>
+                    fut: #p::Requires<#n, __CtxB>,
+                ) -> impl ::core::future::Future<
+                    Output = (<__CtxB::Fut as ::core::future::Future>::Output, Self),
+                >
                 where
                     Self: #p::RootReturn,
                     #n: #p::Covered<Self>,
-                    __CtxF: ::core::ops::FnOnce(#p::Owned<#n>) -> __CtxFut,
-                    __CtxFut: ::core::future::Future,
+                    __CtxB: #p::AsyncBody<#n>,
                 {
                     #p::scope_returning(self, fut)
                 }

@@ -77,6 +77,7 @@ pub fn expand(input: TokenStream, nested: bool) -> TokenStream {
         use ::ctx::__private::prelude::*;
         #bindings
     };
+    let stmts = &block.stmts;
     if is_async {
         quote! {{
             #head
@@ -86,7 +87,7 @@ pub fn expand(input: TokenStream, nested: bool) -> TokenStream {
         quote! {{
             #head
             let #guard = ::ctx::__private::enter_cx(&#cx);
-            #block
+            #(#stmts)*
         }}
     }
 }

@@ -101,8 +101,10 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
         sig.output = syn::parse_quote_spanned! {ret_span=>
             -> ::ctx::__private::Requires<
                 #n,
-                impl ::core::ops::FnOnce(::ctx::__private::Owned<#n>)
-                    -> impl ::core::future::Future<Output = #output>,
+                impl ::ctx::__private::AsyncBody<
+                    #n,
+                    Fut = impl ::core::future::Future<Output = #output>,
+                >,
             >
         };
         let inner_as_outer = inner.iter().map(|a| {

@@ -305,7 +305,12 @@ impl Rewriter {
                 let tokens = &mac.tokens;
                 Some(syn::parse_quote_spanned!(mac.span()=> ::ctx::__private::with_keys!([#(#keys),*] #tokens)))
             }
-            "join" | "try_join" if first != "rayon" => {
+            "join" | "try_join" | "format" | "format_args" | "print" | "println" | "eprint"
+            | "eprintln" | "write" | "writeln" | "panic" | "assert" | "assert_eq" | "assert_ne"
+            | "debug_assert" | "debug_assert_eq" | "debug_assert_ne" | "vec" | "dbg" | "todo"
+            | "unimplemented" | "unreachable"
+                if first != "rayon" =>
+            {
                 let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
                 let Ok(mut args) = parser.parse2(mac.tokens.clone()) else {
                     return None;

@@ -16,21 +16,20 @@ use std::cell::Cell;
 use crate::cx::{Covered, Cx};
 use crate::future::{AsyncBody, Bound, Requires};
 
-/// Holds a callee for one probe.
-pub struct Probe<F>(Cell<Option<F>>);
+/// Holds a callee for one probe. Callees reached by path (fn items, fn
+/// pointers) are `Copy`; holding them by value keeps the probe `Sync`, so a
+/// call whose arguments `.await` still makes a `Send` future.
+pub struct Probe<F>(F);
 
-impl<F> Probe<F> {
+impl<F: Copy> Probe<F> {
     #[inline]
     pub fn new(f: F) -> Self {
-        Probe(Cell::new(Some(f)))
+        Probe(f)
     }
 
     #[inline]
     fn take(&self) -> F {
-        match self.0.take() {
-            Some(f) => f,
-            None => unreachable!("a probe is used once"),
-        }
+        self.0
     }
 }
 
@@ -44,7 +43,7 @@ macro_rules! probe {
 
         impl<'c, W, N, F, $($A,)* R> $ViaCx<'c, W, N, $($A,)* R> for &&&Probe<F>
         where
-            F: FnOnce(Cx<'c, N>, $($A),*) -> R,
+            F: Copy + FnOnce(Cx<'c, N>, $($A),*) -> R,
         {
             #[inline(always)]
             fn $m(self, cx: Cx<'c, W>) -> impl FnOnce($($A),*) -> R
@@ -61,7 +60,7 @@ macro_rules! probe {
             fn $m<W>(self, cx: Cx<'_, W>) -> F;
         }
 
-        impl<F> $Plain<F> for &Probe<F> {
+        impl<F: Copy> $Plain<F> for &Probe<F> {
             #[inline(always)]
             fn $m<W>(self, _cx: Cx<'_, W>) -> F {
                 self.take()
@@ -80,7 +79,7 @@ macro_rules! probe_recv {
 
         impl<'c, W, N, F, $S, $($A,)* R> $ViaRecv<'c, W, N, $S, $($A,)* R> for &&Probe<F>
         where
-            F: FnOnce($S, Cx<'c, N>, $($A),*) -> R,
+            F: Copy + FnOnce($S, Cx<'c, N>, $($A),*) -> R,
         {
             #[inline(always)]
             fn $m(self, cx: Cx<'c, W>) -> impl FnOnce($S, $($A),*) -> R

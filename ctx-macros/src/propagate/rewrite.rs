@@ -131,10 +131,13 @@ impl Rewriter {
         })
     }
 
+    /// The probe lives in a `let` so it is gone before the `.await`: the
+    /// future then holds only the bound operand and stays `Send`.
     fn await_probe(&self, base: &Expr) -> TokenStream {
         let cx = self.cx();
+        let f = hidden("__ctx_fut");
         quote_spanned! {base.span()=>
-            (&&::ctx::__private::AwaitProbe::new(#base)).__bind_await(#cx)
+            { let #f = (&&::ctx::__private::AwaitProbe::new(#base)).__bind_await(#cx); #f }
         }
     }
 
@@ -148,7 +151,18 @@ impl Rewriter {
                 let ret = &c.output;
                 quote_spanned!(arg.span()=> move || #ret { #prelude #body })
             }
-            _ => quote_spanned!(arg.span()=> move || { #prelude (#arg)() }),
+            _ => {
+                let call: ExprCall = syn::parse_quote_spanned!(arg.span()=> (#arg)());
+                let call = match &*call.func {
+                    Expr::Paren(p) => {
+                        let mut c = call.clone();
+                        c.func = p.expr.clone();
+                        self.probe_call(&c).map_or_else(|| call.to_token_stream(), |e| e.to_token_stream())
+                    }
+                    _ => call.to_token_stream(),
+                };
+                quote_spanned!(arg.span()=> move || { #prelude #call })
+            }
         }
     }
 
@@ -242,7 +256,7 @@ impl Rewriter {
         c.to_token_stream()
     }
 
-    fn boundary_method(&self, m: &ExprMethodCall) -> Option<Expr> {
+    fn boundary_method(&self, m: &ExprMethodCall, chain: Chain) -> Option<Expr> {
         let name = m.method.to_string();
         let recv = &m.receiver;
         let method = &m.method;
@@ -255,7 +269,7 @@ impl Rewriter {
                 let f = self.child_future(&m.args[0]);
                 quote!({ #fork #recv.#method #turbofish(#fk.__merge_on_done(&#cx, #f)) })
             }
-            ("spawn", 1) if chain_mentions(recv, "Builder") => {
+            ("spawn", 1) if chain.builder => {
                 let c = self.child_closure(&m.args[0]);
                 quote!({ #fork #fk.__join_thread_io(#recv.#method #turbofish(#c)) })
             }
@@ -268,7 +282,7 @@ impl Rewriter {
                 let c = self.child_closure(&m.args[0]);
                 quote!({ #fork #recv.#method #turbofish(#fk.__merge_on_return(&#cx, #c)) })
             }
-            _ if is_parallel_chain(recv) && m.args.iter().any(|a| matches!(a, Expr::Closure(_))) => {
+            _ if chain.parallel && m.args.iter().any(|a| matches!(a, Expr::Closure(_))) => {
                 let args = m.args.iter().map(|a| match a {
                     Expr::Closure(c) => self.scoped_closure(c),
                     other => other.to_token_stream(),
@@ -379,10 +393,18 @@ impl VisitMut for Rewriter {
             }
             return;
         }
+        // Classify on the original syntax: visiting rewrites the receiver.
+        let chain = match e {
+            Expr::MethodCall(m) => Chain {
+                builder: chain_mentions(&m.receiver, "Builder"),
+                parallel: is_parallel_chain(&m.receiver),
+            },
+            _ => Chain::default(),
+        };
         visit_mut::visit_expr_mut(self, e);
         let new = match e {
             Expr::Call(call) => self.boundary_call(call).or_else(|| self.probe_call(call)),
-            Expr::MethodCall(m) => self.boundary_method(m),
+            Expr::MethodCall(m) => self.boundary_method(m, chain),
             Expr::Await(a) => {
                 let bound = self.await_probe(&a.base);
                 Some(syn::parse_quote_spanned!(a.span()=> #bound.await))
@@ -393,6 +415,15 @@ impl VisitMut for Rewriter {
             *e = new;
         }
     }
+}
+
+/// What a method call's receiver chain says about the call.
+#[derive(Default, Clone, Copy)]
+struct Chain {
+    /// `std::thread::Builder::new()...spawn(f)`: a `'static` thread.
+    builder: bool,
+    /// `xs.par_iter()...`: closures run on the rayon pool, scoped.
+    parallel: bool,
 }
 
 /// Whether a receiver chain goes through a rayon parallel iterator.

@@ -46,7 +46,7 @@ impl<'a, W> Cx<'a, W> {
 
     /// Writes `K`; only compiles where `K` was declared `mut`.
     #[inline]
-    pub fn __set<K: Key>(&mut self, value: K::Value)
+    pub fn __set<K: Key>(self, value: K::Value)
     where
         W: HasMut<K>,
     {
@@ -163,7 +163,8 @@ covered!(A B C D E F G H I J K L M N O P);
 /// A listed key inside a `#[propagate]` body: reads like `&K::Value`.
 ///
 /// It reads the current value each time, so a `ctx::set!` earlier in the
-/// same function is seen.
+/// same function is seen. It is deliberately not `Clone`: `user.clone()`
+/// clones the value.
 ///
 /// ```
 /// ctx::keys! { pub user: String; }
@@ -182,13 +183,6 @@ pub struct KeyRef<'a, K: Key> {
     st: &'a Storage,
     _k: PhantomData<fn() -> K>,
 }
-
-impl<K: Key> Clone for KeyRef<'_, K> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<K: Key> Copy for KeyRef<'_, K> {}
 
 impl<'a, K: Key> KeyRef<'a, K> {
     #[doc(hidden)]

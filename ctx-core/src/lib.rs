@@ -34,6 +34,12 @@ pub mod __private {
     pub use crate::storage::{Entry, Storage, Value};
     pub use crate::{Key, KeyInfo, KeyRef, Root};
 
+    /// Fixes an async body's output type for inference.
+    #[inline(always)]
+    pub fn typed<O, F: core::future::Future<Output = O>>(f: F) -> F {
+        f
+    }
+
     /// Enters a storage for a synchronous body.
     #[inline]
     pub fn enter_cx<'a, W>(cx: &Cx<'a, W>) -> Enter<'a> {

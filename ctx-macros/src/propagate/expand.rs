@@ -114,23 +114,24 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
         });
         let body = block.map(|(b, errors)| {
             let own = Ident::new("__own", Span::mixed_site());
-            let ret = Ident::new("__ret", Span::mixed_site());
-            let annotated = !rewrite::contains_impl_trait(&sig_output_type(&output));
-            let tail = if annotated {
-                quote_spanned!(ret_span=> let #ret: #output = #b; #ret)
+            // Tell inference the body's output type before it checks the
+            // body, so `?` and `.into()` resolve as in a plain async fn.
+            let typed = if rewrite::contains_impl_trait(&sig_output_type(&output)) {
+                quote!(::ctx::__private::typed::<_, _>)
             } else {
-                quote!(#b)
+                quote_spanned!(ret_span=> ::ctx::__private::typed::<#output, _>)
             };
+            let stmts = &b.stmts;
             quote! {{
                 #errors
-                ::ctx::__private::Requires::new(move |#own: ::ctx::__private::Owned<#n>| async move {
+                ::ctx::__private::Requires::new(move |#own: ::ctx::__private::Owned<#n>| #typed(async move {
                     #prelude
                     #witness
                     #[allow(unused_mut)]
                     let #mut_kw #cx = #own.cx::<__W>();
                     #bindings
-                    #tail
-                })
+                    #(#stmts)*
+                }))
             }}
         });
         let body = body.unwrap_or_else(|| quote!(;));

@@ -234,7 +234,8 @@ impl Rewriter {
                     Expr::Closure(c) => self.scoped_closure(c),
                     other => other.to_token_stream(),
                 });
-                quote!(#func(#(#args),*))
+                let head = self.scoped_head();
+                quote!({ #head #func(#(#args),*) })
             }
             _ => return None,
         };
@@ -242,18 +243,26 @@ impl Rewriter {
     }
 
     /// A closure run on another thread while the caller waits: it borrows
-    /// the context lexically and mirrors it while it runs.
+    /// the context lexically and mirrors it while it runs. The mirror reads
+    /// a copy of the storage reference taken before the call (see
+    /// `scoped_head`), so it borrows nothing the closures could conflict on.
     fn scoped_closure(&self, c: &ExprClosure) -> TokenStream {
-        let cx = cx_ident();
+        let st = hidden("__ctx_scoped");
+        let guard = hidden("__ctx_ambient");
         let mut c = c.clone();
         let body = &c.body;
-        let guard = hidden("__ctx_ambient");
         let new_body: Expr = syn::parse_quote_spanned! {body.span()=> {
-            let #guard = ::ctx::__private::enter_cx(&#cx);
+            let #guard = ::ctx::__private::enter(#st);
             #body
         }};
         c.body = Box::new(new_body);
         c.to_token_stream()
+    }
+
+    fn scoped_head(&self) -> TokenStream {
+        let st = hidden("__ctx_scoped");
+        let cx = cx_ident();
+        quote!(let #st = ::ctx::__private::Cx::__storage(#cx);)
     }
 
     fn boundary_method(&self, m: &ExprMethodCall, chain: Chain) -> Option<Expr> {
@@ -276,7 +285,8 @@ impl Rewriter {
             ("spawn" | "spawn_fifo" | "spawn_broadcast", 1) => {
                 let Expr::Closure(c) = &m.args[0] else { return None };
                 let c = self.scoped_closure(c);
-                quote!(#recv.#method #turbofish(#c))
+                let head = self.scoped_head();
+                quote!({ #head #recv.#method #turbofish(#c) })
             }
             ("spawn_blocking", 1) => {
                 let c = self.child_closure(&m.args[0]);
@@ -287,7 +297,8 @@ impl Rewriter {
                     Expr::Closure(c) => self.scoped_closure(c),
                     other => other.to_token_stream(),
                 });
-                quote!(#recv.#method #turbofish(#(#args),*))
+                let head = self.scoped_head();
+                quote!({ #head #recv.#method #turbofish(#(#args),*) })
             }
             _ => return None,
         };

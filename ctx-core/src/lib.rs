@@ -34,6 +34,12 @@ pub mod __private {
     pub use crate::storage::{Entry, Storage, Value};
     pub use crate::{Key, KeyInfo, KeyRef, Root};
 
+    /// `ctx::set!(key, value)`.
+    #[inline]
+    pub fn set<K: Key, W: HasMut<K>>(cx: Cx<'_, W>, value: K::Value) {
+        cx.__set::<K>(value);
+    }
+
     /// Fixes an async body's output type for inference.
     #[inline(always)]
     pub fn typed<O, F: core::future::Future<Output = O>>(f: F) -> F {

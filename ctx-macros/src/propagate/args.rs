@@ -38,7 +38,24 @@ impl Parse for KeyArg {
 }
 
 pub(crate) fn parse(args: TokenStream) -> syn::Result<Vec<KeyArg>> {
-    let list = Punctuated::<KeyArg, Token![,]>::parse_terminated.parse2(args)?;
+    let parser = |input: ParseStream| {
+        let mut list = Punctuated::<KeyArg, Token![,]>::new();
+        while !input.is_empty() {
+            list.push_value(input.parse()?);
+            if input.is_empty() {
+                break;
+            }
+            let comma = input.parse::<Token![,]>().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected `,` or the end of the list: #[propagate] takes key names only, e.g. #[propagate(user, mut request_id)]",
+                )
+            })?;
+            list.push_punct(comma);
+        }
+        Ok(list)
+    };
+    let list = parser.parse2(args)?;
     let mut keys: Vec<KeyArg> = Vec::new();
     let mut errors: Option<syn::Error> = None;
     for k in list {

@@ -370,8 +370,10 @@ impl Rewriter {
         self.visit_expr_mut(&mut value);
         let path = self.key_path(&id);
         let cx = self.cx();
+        // A path call spanned at the key: a missing `mut` is reported there.
+        let set = quote_spanned!(id.span()=> ::ctx::__private::set::<#path, _>);
         syn::parse_quote_spanned! {id.span()=>
-            #cx.__set::<#path>(#value)
+            #set(#cx, #value)
         }
     }
 }

@@ -1,0 +1,6 @@
+ctx::keys! {
+    pub user: String;
+    pub user: u64;
+}
+
+fn main() {}

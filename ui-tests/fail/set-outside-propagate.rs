@@ -1,0 +1,5 @@
+ctx::keys! { pub user: String; }
+
+fn main() {
+    ctx::set!(user, "ann".to_string());
+}

@@ -1,0 +1,6 @@
+ctx::keys! { pub user: String; }
+
+#[ctx::propagate(usr)]
+fn handler() {}
+
+fn main() {}

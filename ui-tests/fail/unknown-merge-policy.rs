@@ -1,0 +1,6 @@
+ctx::keys! {
+    #[merge(sum)]
+    pub total: u64;
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+ctx::keys! { pub user: String; pub tenant: String; }
+
+#[ctx::propagate(user)]
+fn handler() -> usize { tenant.len() }
+
+fn main() {}

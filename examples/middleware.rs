@@ -48,7 +48,7 @@ async fn logging_middleware(token: String) -> (u16, Option<String>) {
     println!(
         "logging_middleware     request {} -> {status}, user = {:?}",
         *request_id,
-        ctx::current::<user>().map(|u| u.clone()).flatten()
+        ctx::current::<user>().and_then(|u| u.clone())
     );
     (status, seen)
 }
@@ -58,7 +58,10 @@ async fn logging_middleware(token: String) -> (u16, Option<String>) {
 async fn middleware_using_tasks(token: String) -> (u16, Option<String>) {
     let status = tokio::spawn(endpoint(token)).await.expect("task panicked");
     let seen = user.clone();
-    println!("middleware_using_tasks request {} -> {status}, user = {seen:?}", *request_id);
+    println!(
+        "middleware_using_tasks request {} -> {status}, user = {seen:?}",
+        *request_id
+    );
     (status, seen)
 }
 
@@ -67,7 +70,11 @@ async fn main() -> ExitCode {
     let mut failures = 0;
     for (id, token) in [(1, "token-alice"), (2, "token-bob"), (3, "bad")] {
         let expected = token.strip_prefix("token-").map(String::from);
-        let req = || Request { user: None, request_id: id, token: token.to_string() };
+        let req = || Request {
+            user: None,
+            request_id: id,
+            token: token.to_string(),
+        };
 
         let r = req();
         let token = r.token.clone();

@@ -14,7 +14,9 @@ fn authenticate(name: &str) {
 // (the route and the middleware around it) sees it after join.
 #[ctx::propagate(mut user)]
 async fn route_with_blocking_auth() -> String {
-    tokio::task::spawn_blocking(|| authenticate("alice")).await.unwrap();
+    tokio::task::spawn_blocking(|| authenticate("alice"))
+        .await
+        .unwrap();
     user.clone()
 }
 
@@ -35,7 +37,8 @@ fn route_with_rayon_auth() -> String {
     rayon::scope(|s| s.spawn(|_| authenticate("alice")));
     let after_scope = user.clone();
     ctx::set!(user, "nobody".to_string());
-    rayon::join(|| authenticate("alice"), || ());
+    let ((), n) = rayon::join(|| authenticate("alice"), || 1);
+    assert_eq!(n, 1);
     format!("{after_scope}/{}", *user)
 }
 
@@ -49,7 +52,10 @@ async fn scenario1_worker_auth_is_seen_by_the_caller_and_the_root() {
             _ => root.scope_returning(route_with_scoped_thread_auth()).await,
         };
         assert_eq!(seen, "alice", "route {route}");
-        assert_eq!(root.user, "alice", "route {route}: the outermost root sees it too");
+        assert_eq!(
+            root.user, "alice",
+            "route {route}: the outermost root sees it too"
+        );
     }
     let s = ctx::with!(req("anonymous", 1), { route_with_rayon_auth() });
     assert_eq!(s, "alice/alice");
@@ -90,10 +96,15 @@ async fn scenario2_middleware_sees_what_the_task_wrote() {
 #[ctx::propagate(mut user)]
 async fn under_timeout() -> (String, String) {
     let d = std::time::Duration::from_secs(5);
-    tokio::time::timeout(d, tokio::spawn(async_route())).await.unwrap().unwrap();
+    tokio::time::timeout(d, tokio::spawn(async_route()))
+        .await
+        .unwrap()
+        .unwrap();
     let via_task = user.clone();
     ctx::set!(user, "reset".to_string());
-    tokio::time::timeout(d, ctx::bind!(async_route())).await.unwrap();
+    tokio::time::timeout(d, ctx::bind!(async_route()))
+        .await
+        .unwrap();
     (via_task, user.clone())
 }
 
@@ -219,7 +230,10 @@ async fn failure_paths() -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenario10_failure_paths() {
     let seen = req("root", 10).scope(failure_paths()).await;
-    assert_eq!(seen, ["written-before-err", "root", "root", "root", "root", "root"]);
+    assert_eq!(
+        seen,
+        ["written-before-err", "root", "root", "root", "root", "root"]
+    );
 }
 
 // A callee's change is visible to the caller when the call returns.

@@ -50,7 +50,9 @@ async fn via_join_set() -> Vec<String> {
 
 #[ctx::propagate(user, request_id)]
 async fn via_spawn_local() -> String {
-    tokio::task::spawn_local(async move { seen() }).await.unwrap()
+    tokio::task::spawn_local(async move { seen() })
+        .await
+        .unwrap()
 }
 
 #[ctx::propagate(user, request_id)]
@@ -100,7 +102,10 @@ async fn tokio_spawn_carries_the_context() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spawn_blocking_carries_the_context() {
-    assert_eq!(req("bo", 2).scope(via_spawn_blocking()).await, expected("bo", 2));
+    assert_eq!(
+        req("bo", 2).scope(via_spawn_blocking()).await,
+        expected("bo", 2)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,7 +14,11 @@ struct Req {
 }
 
 fn req(u: &str, id: u64) -> Req {
-    Req { user: u.into(), request_id: id, audit: Vec::new() }
+    Req {
+        user: u.into(),
+        request_id: id,
+        audit: Vec::new(),
+    }
 }
 
 #[ctx::propagate(user)]
@@ -50,7 +54,9 @@ impl Service {
 
     #[ctx::propagate(user)]
     fn make() -> Service {
-        Service { base: user.len() as u64 }
+        Service {
+            base: user.len() as u64,
+        }
     }
 
     #[ctx::propagate(request_id)]

@@ -52,5 +52,9 @@ async fn scenario11_no_cross_talk_between_concurrent_requests() {
     }
     let reads = READS.load(Ordering::Relaxed);
     assert_eq!(reads, usize::try_from(REQUESTS).unwrap() * 13);
-    assert_eq!(MISMATCHES.load(Ordering::Relaxed), 0, "reads that saw another request's values");
+    assert_eq!(
+        MISMATCHES.load(Ordering::Relaxed),
+        0,
+        "reads that saw another request's values"
+    );
 }

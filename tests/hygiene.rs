@@ -32,7 +32,9 @@ fn sync_fn(x: u8) -> usize {
 #[ctx::propagate(mut user, audit)]
 async fn async_fn() -> usize {
     let n = tokio::spawn(async move { sync_fn(1) }).await.unwrap();
-    let m = tokio::task::spawn_blocking(move || sync_fn(2)).await.unwrap();
+    let m = tokio::task::spawn_blocking(move || sync_fn(2))
+        .await
+        .unwrap();
     n + m + ctx::bind!(inner()).await
 }
 
@@ -43,10 +45,18 @@ async fn inner() -> usize {
 
 #[test]
 fn macros_are_immune_to_shadowed_names() {
-    let root = Root { user: "a".into(), audit: ::std::vec![1], other: 0 };
+    let root = Root {
+        user: "a".into(),
+        audit: ::std::vec![1],
+        other: 0,
+    };
     assert_eq!(ctx::with!(root, { sync_fn(9) }), 3);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let root = Root { user: "a".into(), audit: ::std::vec![], other: 0 };
+    let root = Root {
+        user: "a".into(),
+        audit: ::std::vec![],
+        other: 0,
+    };
     let (n, root) = rt.block_on(root.scope_returning(async_fn()));
     assert_eq!(root.user, "a12");
     assert_eq!(n, 2 + 3 + 3);

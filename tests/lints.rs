@@ -39,7 +39,13 @@ async fn read() -> u64 {
 #[test]
 fn pedantic_clean() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let out = rt.block_on(Root { user: "ab".into(), hits: 0 }.scope(serve()));
+    let out = rt.block_on(
+        Root {
+            user: "ab".into(),
+            hits: 0,
+        }
+        .scope(serve()),
+    );
     // keep policy: children's writes never replace the parent's hits.
     assert_eq!(out, (1 + 2) + (2 + 2) + (3 + 2) + 3);
 }

@@ -65,7 +65,10 @@ fn polluting_job() -> String {
 
 #[ctx::propagate(user)]
 async fn next_request_job() -> (String, Option<String>) {
-    tokio::task::spawn_blocking(read_user).await.map(|u| (u, None)).unwrap()
+    tokio::task::spawn_blocking(read_user)
+        .await
+        .map(|u| (u, None))
+        .unwrap()
 }
 
 #[test]
@@ -88,7 +91,10 @@ fn scenario5_no_pollution_across_pool_jobs() {
         assert_eq!(u, "r2");
     });
     // Same on a one-thread rayon pool.
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     let first = pool.install(|| ctx::with!(req("r1", 1), { polluting_job() }));
     assert_eq!(first, "polluter");
     assert_eq!(pool.install(ambient_user), None);

@@ -87,11 +87,10 @@ pub(crate) fn with_ambient<R>(f: impl FnOnce(Option<&Storage>) -> R) -> R {
 /// assert_eq!(inside, "[user=ann]");
 /// ```
 pub fn current<K: Key>() -> Option<Current<K>> {
-    with_ambient(|st| st.and_then(|s| s.get_value(K::info())))
-        .map(|value| Current {
-            value,
-            _k: PhantomData,
-        })
+    with_ambient(|st| st.and_then(|s| s.get_value(K::info()))).map(|value| Current {
+        value,
+        _k: PhantomData,
+    })
 }
 
 /// A value read by [`current`]: an owned reference, valid after the scope

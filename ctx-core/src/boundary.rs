@@ -22,10 +22,10 @@ pub fn fork<W>(cx: &Cx<'_, W>) -> Owned<W> {
 fn back_propagate(child: &Storage) {
     if child.was_written() {
         with_ambient(|joiner| {
-            if let Some(joiner) = joiner {
-                if !std::ptr::eq(joiner, child) {
-                    joiner.merge_from(child);
-                }
+            if let Some(joiner) = joiner
+                && !std::ptr::eq(joiner, child)
+            {
+                joiner.merge_from(child);
             }
         });
     }
@@ -68,7 +68,11 @@ impl<W> Owned<W> {
     /// Wraps a future whose handle we do not see (`JoinSet::spawn`): when it
     /// completes, its writes go to the spawner's storage `parent`.
     #[doc(hidden)]
-    pub fn __merge_on_done<P, Fut: Future>(&self, parent: &Cx<'_, P>, fut: Fut) -> MergeOnDone<Fut> {
+    pub fn __merge_on_done<P, Fut: Future>(
+        &self,
+        parent: &Cx<'_, P>,
+        fut: Fut,
+    ) -> MergeOnDone<Fut> {
         MergeOnDone {
             fut,
             parent: Arc::clone(&parent.__share::<P>().st),
@@ -227,10 +231,10 @@ mod tokio_handle {
         fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
             let this = self.get_mut();
             let out = Pin::new(&mut this.inner).poll(cx);
-            if let Poll::Ready(Ok(_)) = &out {
-                if let Some(child) = this.child.take() {
-                    back_propagate(&child);
-                }
+            if let Poll::Ready(Ok(_)) = &out
+                && let Some(child) = this.child.take()
+            {
+                back_propagate(&child);
             }
             out
         }

@@ -61,7 +61,11 @@ pub fn merge_keep(parent: Option<&Value>, child: &Value, _base: Option<&Value>) 
 }
 
 #[doc(hidden)]
-pub fn merge_append<V: Append>(parent: Option<&Value>, child: &Value, base: Option<&Value>) -> Value {
+pub fn merge_append<V: Append>(
+    parent: Option<&Value>,
+    child: &Value,
+    base: Option<&Value>,
+) -> Value {
     let child: &V = downcast(child);
     let from = base.map_or(0, |b| downcast::<V>(b).len());
     let mut out = parent.map_or_else(V::default, |p| downcast::<V>(p).clone());

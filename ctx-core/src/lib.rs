@@ -30,7 +30,7 @@ pub mod __private {
     pub use crate::future::{AsyncBody, Bound, NeedsContext, Requires, instrument};
     pub use crate::key::{MergeFn, merge_append, merge_keep, merge_replace, merge_with};
     pub use crate::probe::{AwaitProbe, Probe, prelude};
-    pub use crate::root::{RootReturn, RootStorage, __take, scope, scope_returning};
+    pub use crate::root::{__take, RootReturn, RootStorage, scope, scope_returning};
     pub use crate::storage::{Entry, Storage, Value};
     pub use crate::{Key, KeyInfo, KeyRef, Root};
 

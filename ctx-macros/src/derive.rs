@@ -85,7 +85,8 @@ fn derive(d: &DeriveInput) -> syn::Result<TokenStream> {
     let vis = &d.vis;
     let (impl_g, ty_g, where_c) = d.generics.split_for_impl();
     let p = quote!(::ctx::__private);
-    let (values, skipped): (Vec<&Field>, Vec<&Field>) = fields.iter().partition(|f| f.key.is_some());
+    let (values, skipped): (Vec<&Field>, Vec<&Field>) =
+        fields.iter().partition(|f| f.key.is_some());
 
     let entries = values.iter().map(|f| {
         let (m, key) = (&f.member, f.key.as_ref());

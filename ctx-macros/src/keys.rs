@@ -25,8 +25,7 @@ struct KeyDecl {
 struct Keys(Vec<KeyDecl>);
 
 fn parse_merge(attr: &Attribute) -> syn::Result<Merge> {
-    const ACCEPTED: &str =
-        "expected `#[merge(replace)]`, `#[merge(keep)]`, `#[merge(append)]` or `#[merge(with = path::to::fn)]`";
+    const ACCEPTED: &str = "expected `#[merge(replace)]`, `#[merge(keep)]`, `#[merge(append)]` or `#[merge(with = path::to::fn)]`";
     let mut out = None;
     attr.parse_nested_meta(|meta| {
         if out.is_some() {
@@ -57,7 +56,10 @@ impl Parse for Keys {
             let vis: Visibility = input.parse()?;
             let name: Ident = input.parse()?;
             input.parse::<Token![:]>().map_err(|e| {
-                syn::Error::new(e.span(), format!("expected `: Type` after key `{name}`, e.g. `pub {name}: String;`"))
+                syn::Error::new(
+                    e.span(),
+                    format!("expected `: Type` after key `{name}`, e.g. `pub {name}: String;`"),
+                )
             })?;
             let ty: Type = input.parse()?;
             input.parse::<Token![;]>()?;
@@ -76,10 +78,19 @@ impl Parse for Keys {
             if keys.iter().any(|k| k.name == name) {
                 combine(
                     &mut errors,
-                    syn::Error::new(name.span(), format!("key `{name}` is declared twice in this `keys!`")),
+                    syn::Error::new(
+                        name.span(),
+                        format!("key `{name}` is declared twice in this `keys!`"),
+                    ),
                 );
             }
-            keys.push(KeyDecl { attrs: kept, vis, name, ty, merge });
+            keys.push(KeyDecl {
+                attrs: kept,
+                vis,
+                name,
+                ty,
+                merge,
+            });
         }
         match errors {
             Some(e) => Err(e),
@@ -103,7 +114,13 @@ pub fn expand(input: TokenStream) -> TokenStream {
 }
 
 fn expand_key(k: &KeyDecl) -> TokenStream {
-    let KeyDecl { attrs, vis, name, ty, merge } = k;
+    let KeyDecl {
+        attrs,
+        vis,
+        name,
+        ty,
+        merge,
+    } = k;
     let private = quote!(::ctx::__private);
     let merge_fn = match merge {
         Merge::Replace => quote!(#private::merge_replace),

@@ -44,18 +44,25 @@ fn parse(input: ParseStream, nested: bool) -> syn::Result<WithInput> {
     }
     let root: Expr = input.parse()?;
     input.parse::<Token![,]>().map_err(|e| {
-        syn::Error::new(e.span(), "expected `ctx::with!(root, { ... })`: a root value, a comma, then a block")
+        syn::Error::new(
+            e.span(),
+            "expected `ctx::with!(root, { ... })`: a root value, a comma, then a block",
+        )
     })?;
-    let block: Block = input.parse().map_err(|e| {
-        syn::Error::new(e.span(), "expected a block: `ctx::with!(root, { ... })`")
-    })?;
+    let block: Block = input
+        .parse()
+        .map_err(|e| syn::Error::new(e.span(), "expected a block: `ctx::with!(root, { ... })`"))?;
     input.parse::<Option<Token![,]>>()?;
     Ok(WithInput { keys, root, block })
 }
 
 pub fn expand(input: TokenStream, nested: bool) -> TokenStream {
     let parsed = syn::parse::Parser::parse2(|i: ParseStream| parse(i, nested), input);
-    let WithInput { keys, root, mut block } = match parsed {
+    let WithInput {
+        keys,
+        root,
+        mut block,
+    } = match parsed {
         Ok(p) => p,
         Err(e) => return e.into_compile_error(),
     };

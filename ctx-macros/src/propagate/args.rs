@@ -33,7 +33,11 @@ impl Parse for KeyArg {
             ));
         }
         let ident = last.ident.clone();
-        Ok(KeyArg { is_mut, path, ident })
+        Ok(KeyArg {
+            is_mut,
+            path,
+            ident,
+        })
     }
 }
 
@@ -62,7 +66,10 @@ pub(crate) fn parse(args: TokenStream) -> syn::Result<Vec<KeyArg>> {
         if keys.iter().any(|x| x.ident == k.ident) {
             let e = syn::Error::new(
                 k.ident.span(),
-                format!("key `{}` is listed twice in #[propagate(...)]; list it once (with `mut` if the function changes it)", k.ident),
+                format!(
+                    "key `{}` is listed twice in #[propagate(...)]; list it once (with `mut` if the function changes it)",
+                    k.ident
+                ),
             );
             match &mut errors {
                 Some(a) => a.combine(e),

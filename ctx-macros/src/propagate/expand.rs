@@ -54,7 +54,11 @@ pub(crate) fn key_bindings(keys: &[KeyArg], checked: bool) -> TokenStream {
     let cx = cx_ident();
     let lets = keys.iter().map(|k| {
         let (p, id) = (&k.path, &k.ident);
-        let ctor = if checked { quote!(new) } else { quote!(__unchecked) };
+        let ctor = if checked {
+            quote!(new)
+        } else {
+            quote!(__unchecked)
+        };
         quote! {
             #[allow(unused_variables)]
             let #id = ::ctx::__private::KeyRef::<#p>::#ctor(&#cx);
@@ -89,7 +93,10 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
     let witness = witness(keys);
     let bindings = key_bindings(keys, true);
     let mut_kw = mutable.then(|| quote!(mut));
-    let prelude = quote!(#[allow(unused_imports)] use ::ctx::__private::prelude::*;);
+    let prelude = quote!(
+        #[allow(unused_imports)]
+        use ::ctx::__private::prelude::*;
+    );
 
     if is_async {
         sig.asyncness = None;
@@ -138,6 +145,7 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
         return quote! {
             #(#outer)*
             #(#inner_as_outer)*
+            #[allow(clippy::type_complexity)]
             #vis #sig #body
         };
     }

@@ -23,7 +23,10 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::visit_mut::{self, VisitMut};
-use syn::{Expr, ExprCall, ExprClosure, ExprMacro, ExprMethodCall, Ident, Lifetime, Macro, Stmt, Token, Type};
+use syn::{
+    Expr, ExprCall, ExprClosure, ExprMacro, ExprMethodCall, Ident, Lifetime, Macro, Stmt, Token,
+    Type,
+};
 
 use super::KeyArg;
 use super::expand::{cx_ident, key_bindings};
@@ -59,7 +62,10 @@ impl Rewriter {
     }
 
     pub(crate) fn into_errors(self) -> TokenStream {
-        self.errors.into_iter().map(syn::Error::into_compile_error).collect()
+        self.errors
+            .into_iter()
+            .map(syn::Error::into_compile_error)
+            .collect()
     }
 
     pub(crate) fn collect_locals_sig(&mut self, sig: &syn::Signature) {
@@ -78,7 +84,11 @@ impl Rewriter {
     /// The context expression at a use site.
     fn cx(&self) -> TokenStream {
         let cx = cx_ident();
-        if self.mutable { quote!(#cx.__m()) } else { quote!(#cx) }
+        if self.mutable {
+            quote!(#cx.__m())
+        } else {
+            quote!(#cx)
+        }
     }
 
     fn key_path(&self, id: &Ident) -> TokenStream {
@@ -106,15 +116,26 @@ impl Rewriter {
     }
 
     fn probe_call(&self, call: &ExprCall) -> Option<Expr> {
-        let Expr::Path(p) = &*call.func else { return None };
+        let Expr::Path(p) = &*call.func else {
+            return None;
+        };
         let last = p.path.segments.last()?;
-        if p.qself.is_none() && p.path.segments.len() == 1 && self.locals.contains(&last.ident.to_string()) {
+        if p.qself.is_none()
+            && p.path.segments.len() == 1
+            && self.locals.contains(&last.ident.to_string())
+        {
             return None;
         }
-        if last.ident.to_string().starts_with(|c: char| c.is_uppercase()) {
+        if last
+            .ident
+            .to_string()
+            .starts_with(|c: char| c.is_uppercase())
+        {
             return None;
         }
-        if p.path.segments.first().is_some_and(|s| s.ident == "ctx") && p.path.segments.iter().any(|s| s.ident == "__private") {
+        if p.path.segments.first().is_some_and(|s| s.ident == "ctx")
+            && p.path.segments.iter().any(|s| s.ident == "__private")
+        {
             return None;
         }
         let n = call.args.len();
@@ -157,7 +178,8 @@ impl Rewriter {
                     Expr::Paren(p) => {
                         let mut c = call.clone();
                         c.func = p.expr.clone();
-                        self.probe_call(&c).map_or_else(|| call.to_token_stream(), |e| e.to_token_stream())
+                        self.probe_call(&c)
+                            .map_or_else(|| call.to_token_stream(), |e| e.to_token_stream())
                     }
                     _ => call.to_token_stream(),
                 };
@@ -196,8 +218,15 @@ impl Rewriter {
     }
 
     fn boundary_call(&self, call: &ExprCall) -> Option<Expr> {
-        let Expr::Path(p) = &*call.func else { return None };
-        let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let Expr::Path(p) = &*call.func else {
+            return None;
+        };
+        let segs: Vec<String> = p
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
         let last = segs.last()?.as_str();
         let prefix = &segs[..segs.len() - 1];
         let has = |s: &str| prefix.iter().any(|x| x == s);
@@ -226,8 +255,11 @@ impl Rewriter {
                 let f = self.child_future(one_arg()?);
                 quote!({ #fork #fk.__join_tokio(#func(#f)) })
             }
-            "join" | "scope" | "in_place_scope" if has("rayon") || has("thread") || prefix.is_empty() => {
-                if !call.args.iter().all(|a| matches!(a, Expr::Closure(_))) || call.args.is_empty() {
+            "join" | "scope" | "in_place_scope"
+                if has("rayon") || has("thread") || prefix.is_empty() =>
+            {
+                if !call.args.iter().all(|a| matches!(a, Expr::Closure(_))) || call.args.is_empty()
+                {
                     return None;
                 }
                 let args = call.args.iter().map(|a| match a {
@@ -255,7 +287,7 @@ impl Rewriter {
             let #guard = ::ctx::__private::enter(#st);
             #body
         }};
-        c.body = Box::new(new_body);
+        *c.body = new_body;
         c.to_token_stream()
     }
 
@@ -283,7 +315,9 @@ impl Rewriter {
                 quote!({ #fork #fk.__join_thread_io(#recv.#method #turbofish(#c)) })
             }
             ("spawn" | "spawn_fifo" | "spawn_broadcast", 1) => {
-                let Expr::Closure(c) = &m.args[0] else { return None };
+                let Expr::Closure(c) = &m.args[0] else {
+                    return None;
+                };
                 let c = self.scoped_closure(c);
                 let head = self.scoped_head();
                 quote!({ #head #recv.#method #turbofish(#c) })
@@ -307,7 +341,12 @@ impl Rewriter {
 
     /// `ctx::set!`, `ctx::bind!`, `ctx::with!`, `join!`/`try_join!`.
     fn rewrite_macro(&mut self, mac: &Macro) -> Option<Expr> {
-        let segs: Vec<String> = mac.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let segs: Vec<String> = mac
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
         let (first, last) = (segs.first()?.as_str(), segs.last()?.as_str());
         let ours = segs.len() == 1 || (segs.len() == 2 && first == "ctx");
         match last {
@@ -328,7 +367,9 @@ impl Rewriter {
                     quote!(#id: #p)
                 });
                 let tokens = &mac.tokens;
-                Some(syn::parse_quote_spanned!(mac.span()=> ::ctx::__private::with_keys!([#(#keys),*] #tokens)))
+                Some(
+                    syn::parse_quote_spanned!(mac.span()=> ::ctx::__private::with_keys!([#(#keys),*] #tokens)),
+                )
             }
             "join" | "try_join" | "format" | "format_args" | "print" | "println" | "eprint"
             | "eprintln" | "write" | "writeln" | "panic" | "assert" | "assert_eq" | "assert_ne"
@@ -389,12 +430,12 @@ impl VisitMut for Rewriter {
     }
 
     fn visit_stmt_mut(&mut self, s: &mut Stmt) {
-        if let Stmt::Macro(m) = s {
-            if let Some(e) = self.rewrite_macro(&m.mac) {
-                let semi = m.semi_token;
-                *s = Stmt::Expr(e, semi);
-                return;
-            }
+        if let Stmt::Macro(m) = s
+            && let Some(e) = self.rewrite_macro(&m.mac)
+        {
+            let semi = m.semi_token;
+            *s = Stmt::Expr(e, semi);
+            return;
         }
         visit_mut::visit_stmt_mut(self, s);
     }
@@ -444,7 +485,10 @@ fn is_parallel_chain(e: &Expr) -> bool {
     match e {
         Expr::MethodCall(m) => {
             let n = m.method.to_string();
-            n.starts_with("par_") || n.starts_with("into_par_") || n == "par_bridge" || is_parallel_chain(&m.receiver)
+            n.starts_with("par_")
+                || n.starts_with("into_par_")
+                || n == "par_bridge"
+                || is_parallel_chain(&m.receiver)
         }
         Expr::Paren(p) => is_parallel_chain(&p.expr),
         _ => false,
@@ -497,17 +541,28 @@ impl VisitMut for Elided<'_> {
         }
     }
     fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {}
-    fn visit_parenthesized_generic_arguments_mut(&mut self, _: &mut syn::ParenthesizedGenericArguments) {}
+    fn visit_parenthesized_generic_arguments_mut(
+        &mut self,
+        _: &mut syn::ParenthesizedGenericArguments,
+    ) {
+    }
 }
 
 pub(crate) fn count_elided(t: &Type) -> usize {
-    let mut v = Elided { count: 0, name: None };
+    let mut v = Elided {
+        count: 0,
+        name: None,
+    };
     v.visit_type_mut(&mut t.clone());
     v.count
 }
 
 pub(crate) fn name_elided(t: &mut Type, l: &Lifetime) {
-    Elided { count: 0, name: Some(l) }.visit_type_mut(t);
+    Elided {
+        count: 0,
+        name: Some(l),
+    }
+    .visit_type_mut(t);
 }
 
 pub(crate) fn contains_impl_trait(t: &Type) -> bool {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::storage::Value;
 
-/// A context key, declared with [`keys!`](crate::keys).
+/// A context key, declared with `ctx::keys!`.
 ///
 /// Keys are uninhabited types (`enum user {}`): they name a value, they are
 /// not values, so a key that a function did not list cannot be read there.

@@ -383,7 +383,7 @@ fn hot_task_local(n: u64) -> usize {
 fn hot_ctx(n: u64) -> usize {
     let mut s = 0usize;
     for _ in 0..n {
-        s = s.wrapping_add(black_box(user).len());
+        s = s.wrapping_add(black_box(&user).len());
     }
     s
 }
@@ -405,7 +405,9 @@ fn bench_read_hot(c: &mut Criterion) {
         b.iter_custom(|n| timed(|| hot_thread_local(n)))
     });
     g.bench_function("task_local", |b| {
-        TK_USER.sync_scope("alice".into(), || b.iter_custom(|n| timed(|| hot_task_local(n))))
+        TK_USER.sync_scope("alice".into(), || {
+            b.iter_custom(|n| timed(|| hot_task_local(n)))
+        })
     });
     g.bench_function("ctx", |b| {
         ctx::with!(req(), {
@@ -489,7 +491,9 @@ fn bench_call(c: &mut Criterion) {
     g.bench_function("ctx", |b| {
         ctx::with!(req(), { b.iter(|| call_ctx(black_box(3))) })
     });
-    g.bench_function("plain_depth2", |b| b.iter(|| call_plain_outer(black_box(3))));
+    g.bench_function("plain_depth2", |b| {
+        b.iter(|| call_plain_outer(black_box(3)))
+    });
     g.bench_function("ctx_depth2", |b| {
         ctx::with!(req(), { b.iter(|| call_ctx_outer(black_box(3))) })
     });
@@ -522,7 +526,9 @@ async fn poll_instrument_d2() {
 }
 
 async fn poll_instrument_d3() {
-    poll_instrument_d2().instrument(tracing::info_span!("d2")).await
+    poll_instrument_d2()
+        .instrument(tracing::info_span!("d2"))
+        .await
 }
 
 #[ctx::propagate(user)]
@@ -562,13 +568,19 @@ impl<F: Future> Future for TlScoped<F> {
 fn bench_one_poll<F: Future>(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, fut: F) {
     let mut fut = pin!(fut);
     let mut tcx = TaskCx::from_waker(Waker::noop());
-    g.bench_function(name, |b| b.iter(|| fut.as_mut().poll(&mut tcx).is_pending()));
+    g.bench_function(name, |b| {
+        b.iter(|| fut.as_mut().poll(&mut tcx).is_pending())
+    });
 }
 
 fn bench_poll(c: &mut Criterion) {
     let mut g = group(c, "poll");
     bench_one_poll(&mut g, "bare", poll_bare());
-    bench_one_poll(&mut g, "explicit_param", poll_explicit(Arc::new(explicit())));
+    bench_one_poll(
+        &mut g,
+        "explicit_param",
+        poll_explicit(Arc::new(explicit())),
+    );
     bench_one_poll(
         &mut g,
         "thread_local_scoped",
@@ -577,7 +589,11 @@ fn bench_poll(c: &mut Criterion) {
             fut: poll_bare(),
         },
     );
-    bench_one_poll(&mut g, "task_local_scope", TK_USER.scope("alice".into(), poll_bare()));
+    bench_one_poll(
+        &mut g,
+        "task_local_scope",
+        TK_USER.scope("alice".into(), poll_bare()),
+    );
     bench_one_poll(
         &mut g,
         "otel_with_context",
@@ -636,7 +652,11 @@ async fn spawn_otel(iters: u64) -> Duration {
         let child = async {
             OtelCx::map_current(|c| c.get::<OtelPayload>().map_or(0, |p| black_box(p.0[0])))
         };
-        black_box(tokio::spawn(child.with_context(OtelCx::current())).await.unwrap());
+        black_box(
+            tokio::spawn(child.with_context(OtelCx::current()))
+                .await
+                .unwrap(),
+        );
     }
     t.elapsed()
 }
@@ -644,8 +664,16 @@ async fn spawn_otel(iters: u64) -> Duration {
 async fn spawn_tracing(iters: u64) -> Duration {
     let t = Instant::now();
     for _ in 0..iters {
-        let child = async { tracing::Span::current().id().map_or(0, |id| black_box(id.into_u64())) };
-        black_box(tokio::spawn(child.instrument(tracing::Span::current())).await.unwrap());
+        let child = async {
+            tracing::Span::current()
+                .id()
+                .map_or(0, |id| black_box(id.into_u64()))
+        };
+        black_box(
+            tokio::spawn(child.instrument(tracing::Span::current()))
+                .await
+                .unwrap(),
+        );
     }
     t.elapsed()
 }
@@ -680,7 +708,11 @@ async fn spawn_ctx16(iters: u64) -> Duration {
 async fn blocking_bare(iters: u64) -> Duration {
     let t = Instant::now();
     for _ in 0..iters {
-        black_box(tokio::task::spawn_blocking(|| black_box(1u64)).await.unwrap());
+        black_box(
+            tokio::task::spawn_blocking(|| black_box(1u64))
+                .await
+                .unwrap(),
+        );
     }
     t.elapsed()
 }
@@ -689,7 +721,11 @@ async fn blocking_explicit(p: Payload, iters: u64) -> Duration {
     let t = Instant::now();
     for _ in 0..iters {
         let p = Arc::clone(&p);
-        black_box(tokio::task::spawn_blocking(move || black_box(p[0])).await.unwrap());
+        black_box(
+            tokio::task::spawn_blocking(move || black_box(p[0]))
+                .await
+                .unwrap(),
+        );
     }
     t.elapsed()
 }
@@ -724,7 +760,11 @@ async fn blocking_tracing(iters: u64) -> Duration {
     for _ in 0..iters {
         let span = tracing::Span::current();
         let h = tokio::task::spawn_blocking(move || {
-            span.in_scope(|| tracing::Span::current().id().map_or(0, |id| black_box(id.into_u64())))
+            span.in_scope(|| {
+                tracing::Span::current()
+                    .id()
+                    .map_or(0, |id| black_box(id.into_u64()))
+            })
         });
         black_box(h.await.unwrap());
     }
@@ -735,7 +775,11 @@ async fn blocking_tracing(iters: u64) -> Duration {
 async fn blocking_ctx1(iters: u64) -> Duration {
     let t = Instant::now();
     for _ in 0..iters {
-        black_box(tokio::task::spawn_blocking(move || black_box(*k1)).await.unwrap());
+        black_box(
+            tokio::task::spawn_blocking(move || black_box(*k1))
+                .await
+                .unwrap(),
+        );
     }
     t.elapsed()
 }
@@ -744,7 +788,11 @@ async fn blocking_ctx1(iters: u64) -> Duration {
 async fn blocking_ctx4(iters: u64) -> Duration {
     let t = Instant::now();
     for _ in 0..iters {
-        black_box(tokio::task::spawn_blocking(move || black_box(*k1)).await.unwrap());
+        black_box(
+            tokio::task::spawn_blocking(move || black_box(*k1))
+                .await
+                .unwrap(),
+        );
     }
     t.elapsed()
 }
@@ -753,7 +801,11 @@ async fn blocking_ctx4(iters: u64) -> Duration {
 async fn blocking_ctx16(iters: u64) -> Duration {
     let t = Instant::now();
     for _ in 0..iters {
-        black_box(tokio::task::spawn_blocking(move || black_box(*k1)).await.unwrap());
+        black_box(
+            tokio::task::spawn_blocking(move || black_box(*k1))
+                .await
+                .unwrap(),
+        );
     }
     t.elapsed()
 }
@@ -761,12 +813,7 @@ async fn blocking_ctx16(iters: u64) -> Duration {
 /// The anchors carry one shared payload of `n` values; their cost does not
 /// depend on `n` by construction, so they are measured at n = 4 (the §9
 /// target) only.
-fn bench_spawn_kind(
-    c: &mut Criterion,
-    name: &str,
-    rt: &tokio::runtime::Runtime,
-    blocking: bool,
-) {
+fn bench_spawn_kind(c: &mut Criterion, name: &str, rt: &tokio::runtime::Runtime, blocking: bool) {
     let mut g = group(c, name);
     let n = 4;
     macro_rules! row {
@@ -776,23 +823,33 @@ fn bench_spawn_kind(
     }
     if blocking {
         row!("bare", blocking_bare);
-        row!(BenchmarkId::new("explicit_arc", n), |i| blocking_explicit(payload(n), i));
+        row!(BenchmarkId::new("explicit_arc", n), |i| blocking_explicit(
+            payload(n),
+            i
+        ));
         row!(BenchmarkId::new("task_local", n), |i| TK_PAYLOAD
             .scope(payload(n), blocking_task_local(i)));
         row!(BenchmarkId::new("otel", n), |i| blocking_otel(i)
-            .with_context(OtelCx::current_with_value(OtelPayload(payload(n)))));
+            .with_context(OtelCx::current_with_value(OtelPayload(
+                payload(n)
+            ))));
         row!(BenchmarkId::new("tracing", n), |i| blocking_tracing(i)
             .instrument(tracing::info_span!("req", n)));
         row!(BenchmarkId::new("ctx", 1), |i| r1().scope(blocking_ctx1(i)));
         row!(BenchmarkId::new("ctx", 4), |i| r4().scope(blocking_ctx4(i)));
-        row!(BenchmarkId::new("ctx", 16), |i| r16().scope(blocking_ctx16(i)));
+        row!(BenchmarkId::new("ctx", 16), |i| r16()
+            .scope(blocking_ctx16(i)));
     } else {
         row!("bare", spawn_bare);
-        row!(BenchmarkId::new("explicit_arc", n), |i| spawn_explicit(payload(n), i));
+        row!(BenchmarkId::new("explicit_arc", n), |i| spawn_explicit(
+            payload(n),
+            i
+        ));
         row!(BenchmarkId::new("task_local", n), |i| TK_PAYLOAD
             .scope(payload(n), spawn_task_local(i)));
-        row!(BenchmarkId::new("otel", n), |i| spawn_otel(i)
-            .with_context(OtelCx::current_with_value(OtelPayload(payload(n)))));
+        row!(BenchmarkId::new("otel", n), |i| spawn_otel(i).with_context(
+            OtelCx::current_with_value(OtelPayload(payload(n)))
+        ));
         row!(BenchmarkId::new("tracing", n), |i| spawn_tracing(i)
             .instrument(tracing::info_span!("req", n)));
         row!(BenchmarkId::new("ctx", 1), |i| r1().scope(spawn_ctx1(i)));
@@ -894,9 +951,11 @@ async fn join_tracing(iters: u64) -> Duration {
     let t = Instant::now();
     for i in 0..iters {
         let span = tracing::Span::current();
-        tokio::spawn(async move { span.record("k1", black_box(i)) })
-            .await
-            .unwrap();
+        tokio::spawn(async move {
+            span.record("k1", black_box(i));
+        })
+        .await
+        .unwrap();
     }
     t.elapsed()
 }
@@ -996,14 +1055,16 @@ fn bench_join(c: &mut Criterion) {
     row!("spawn_explicit_return", join_explicit);
     row!("spawn_task_local_mutex", |i| TK_CELL
         .scope(Arc::new(Mutex::new(0)), join_task_local(i)));
-    row!("spawn_tracing_record", |i| join_tracing(i)
-        .instrument(tracing::info_span!("req", k1 = tracing::field::Empty)));
+    row!("spawn_tracing_record", |i| join_tracing(i).instrument(
+        tracing::info_span!("req", k1 = tracing::field::Empty)
+    ));
     row!("spawn_ctx_no_write", |i| r4().scope(join_ctx_no_write(i)));
     row!("spawn_ctx_write1", |i| r4().scope(join_ctx_write1(i)));
     row!("spawn_ctx_write4", |i| r4().scope(join_ctx_write4(i)));
     row!("blocking_bare", blocking_bare);
     row!("blocking_explicit_return", join_blocking_explicit);
-    row!("blocking_ctx_write1", |i| r4().scope(join_ctx_blocking_write1(i)));
+    row!("blocking_ctx_write1", |i| r4()
+        .scope(join_ctx_blocking_write1(i)));
     g.bench_function("sync_explicit_mut_param", |b| {
         let mut cx = [1u64; 4];
         b.iter(|| set_explicit(black_box(&mut cx), black_box(3)))

@@ -10,7 +10,10 @@
 #               passed by hand (`&Ctx` for sync calls, `Arc<Ctx>` moved
 #               into async fns and spawns, the new value returned from a
 #               child and stored by the parent).
-# Both depend on ctx (by path, this checkout) and tokio, and share one
+# `run_all` calls every function once (so that every async body is
+# generated in the crate being timed; 1 more propagated fn, `all_async`,
+# awaits the async ones). Both depend on ctx (by path, this checkout) and
+# tokio, and share one
 # target directory, so dependencies are built once, untimed. Each timed
 # build is `touch src/lib.rs && cargo build` of one generated crate with
 # CARGO_INCREMENTAL=0 (nothing of the crate is reused: a clean build of
@@ -68,6 +71,7 @@ kind() { # i
 
 SYNC=()   # indices of sync fns generated so far
 ASYNC=()  # indices of (non-mut) async fns generated so far
+MUT=()    # indices of async fns with a `mut` key
 
 pick() { # array-name salt -> an earlier index, or empty
     local -n arr=$1
@@ -78,7 +82,7 @@ pick() { # array-name salt -> an earlier index, or empty
 
 gen() { # variant(ctx|plain) -> lib.rs on stdout
     local v=$1 i k j l m
-    SYNC=(); ASYNC=()
+    SYNC=(); ASYNC=(); MUT=()
     if [[ $v == ctx ]]; then
         cat <<'EOF'
 #![allow(unused, clippy::all)]
@@ -163,7 +167,8 @@ pub async fn m$i(x: u64) -> u64 {
     });
     let v = h.await.unwrap();
     v + *request_id + f$l(x)
-}" ;;
+}"
+            MUT+=("$i") ;;
         plain/mut)
             echo "
 pub async fn m$i(c: &mut Arc<Ctx>, x: u64) -> u64 {
@@ -177,29 +182,48 @@ pub async fn m$i(c: &mut Arc<Ctx>, x: u64) -> u64 {
     let (rid, v) = h.await.unwrap();
     Arc::make_mut(c).request_id = rid;
     v + c.request_id + f$l(c, x)
-}" ;;
+}"
+            MUT+=("$i") ;;
         esac
     done
-    local lf=${SYNC[-1]} la=${ASYNC[-1]}
+    # Instantiate everything: async bodies of a library are otherwise only
+    # generated where they are used (for ctx, in the caller's crate), so
+    # `run_all` calls every function once, in both crates.
+    local i
     if [[ $v == ctx ]]; then
         echo "
-pub fn entry() -> u64 {
-    ctx::with!(Root { user: \"alice\".into(), request_id: 1 }, { f$lf(3) })
+#[ctx::propagate(user, mut request_id)]
+async fn all_async() -> u64 {
+    let mut s = 0u64;"
+        for i in "${ASYNC[@]}"; do echo "    s = s.wrapping_add(a$i(1).await);"; done
+        for i in "${MUT[@]}"; do echo "    s = s.wrapping_add(m$i(1).await);"; done
+        echo "    s
 }
 
-pub async fn entry_async() -> u64 {
-    Root { user: \"alice\".into(), request_id: 1 }.scope(a$la(3)).await
+pub fn run_all() -> u64 {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let s = ctx::with!(Root { user: \"alice\".into(), request_id: 1 }, {
+        let mut s = 0u64;"
+        for i in "${SYNC[@]}"; do echo "        s = s.wrapping_add(f$i(1));"; done
+        echo "        s
+    });
+    s.wrapping_add(rt.block_on(Root { user: \"alice\".into(), request_id: 1 }.scope(all_async())))
 }"
     else
         echo "
-pub fn entry() -> u64 {
-    let c = Ctx { user: \"alice\".into(), request_id: 1 };
-    f$lf(&c, 3)
+async fn all_async(mut c: Arc<Ctx>) -> u64 {
+    let mut s = 0u64;"
+        for i in "${ASYNC[@]}"; do echo "    s = s.wrapping_add(a$i(Arc::clone(&c), 1).await);"; done
+        for i in "${MUT[@]}"; do echo "    s = s.wrapping_add(m$i(&mut c, 1).await);"; done
+        echo "    s
 }
 
-pub async fn entry_async() -> u64 {
-    let c = Arc::new(Ctx { user: \"alice\".into(), request_id: 1 });
-    a$la(c, 3).await
+pub fn run_all() -> u64 {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let c = Ctx { user: \"alice\".into(), request_id: 1 };
+    let mut s = 0u64;"
+        for i in "${SYNC[@]}"; do echo "    s = s.wrapping_add(f$i(&c, 1));"; done
+        echo "    s.wrapping_add(rt.block_on(all_async(Arc::new(c))))
 }"
     fi
 }

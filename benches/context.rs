@@ -814,6 +814,15 @@ async fn blocking_ctx16(iters: u64) -> Duration {
 /// depend on `n` by construction, so they are measured at n = 4 (the §9
 /// target) only.
 fn bench_spawn_kind(c: &mut Criterion, name: &str, rt: &tokio::runtime::Runtime, blocking: bool) {
+    // Warm the runtime (worker and blocking threads, allocator caches) so
+    // that the first row is not charged for it.
+    rt.block_on(async {
+        if blocking {
+            blocking_bare(2_000).await
+        } else {
+            spawn_bare(20_000).await
+        }
+    });
     let mut g = group(c, name);
     let n = 4;
     macro_rules! row {
@@ -839,6 +848,8 @@ fn bench_spawn_kind(c: &mut Criterion, name: &str, rt: &tokio::runtime::Runtime,
         row!(BenchmarkId::new("ctx", 4), |i| r4().scope(blocking_ctx4(i)));
         row!(BenchmarkId::new("ctx", 16), |i| r16()
             .scope(blocking_ctx16(i)));
+        // The same as the first row, measured last: the drift of the run.
+        row!("bare_again", blocking_bare);
     } else {
         row!("bare", spawn_bare);
         row!(BenchmarkId::new("explicit_arc", n), |i| spawn_explicit(
@@ -855,6 +866,7 @@ fn bench_spawn_kind(c: &mut Criterion, name: &str, rt: &tokio::runtime::Runtime,
         row!(BenchmarkId::new("ctx", 1), |i| r1().scope(spawn_ctx1(i)));
         row!(BenchmarkId::new("ctx", 4), |i| r4().scope(spawn_ctx4(i)));
         row!(BenchmarkId::new("ctx", 16), |i| r16().scope(spawn_ctx16(i)));
+        row!("bare_again", spawn_bare);
     }
     g.finish();
 }
@@ -1045,6 +1057,10 @@ fn set_ctx_loop(n: u64) -> u64 {
 
 fn bench_join(c: &mut Criterion) {
     let rt = current_thread_rt();
+    rt.block_on(async {
+        spawn_bare(20_000).await;
+        blocking_bare(2_000).await
+    });
     let mut g = group(c, "join");
     macro_rules! row {
         ($id:expr, $fut:expr) => {
@@ -1095,11 +1111,81 @@ criterion_group!(
     bench_join
 );
 
+/// Instruction-count mode, for `valgrind --tool=callgrind`:
+/// `CTX_PROFILE=<case> CTX_PROFILE_ITERS=<n> target/release/deps/context-*`
+/// runs `n` iterations of one case and exits. Run it with two values of
+/// `n`: the difference of the instruction counts divided by the difference
+/// of `n` is the cost of one iteration, without setup (see BENCHMARKS.md).
+fn profile(case: &str, n: u64) {
+    let rt = current_thread_rt();
+    match case {
+        "read/explicit_param" => {
+            let cx = explicit();
+            for _ in 0..n {
+                black_box(read_explicit(black_box(&cx)));
+            }
+        }
+        "read/ctx" => ctx::with!(req(), {
+            for _ in 0..n {
+                black_box(read_ctx());
+            }
+        }),
+        "read/ctx_16keys_last" => ctx::with!(r16(), {
+            for _ in 0..n {
+                black_box(read_ctx_last_of_16());
+            }
+        }),
+        "call/plain" => {
+            for _ in 0..n {
+                black_box(call_plain(black_box(3)));
+            }
+        }
+        "call/ctx" => ctx::with!(req(), {
+            for _ in 0..n {
+                black_box(call_ctx(black_box(3)));
+            }
+        }),
+        "spawn/bare" => {
+            rt.block_on(spawn_bare(n));
+        }
+        "spawn/explicit_arc/4" => {
+            rt.block_on(spawn_explicit(payload(4), n));
+        }
+        "spawn/task_local/4" => {
+            rt.block_on(TK_PAYLOAD.scope(payload(4), spawn_task_local(n)));
+        }
+        "spawn/ctx/1" => {
+            rt.block_on(r1().scope(spawn_ctx1(n)));
+        }
+        "spawn/ctx/4" => {
+            rt.block_on(r4().scope(spawn_ctx4(n)));
+        }
+        "spawn/ctx/16" => {
+            rt.block_on(r16().scope(spawn_ctx16(n)));
+        }
+        "join/spawn_ctx_write1" => {
+            rt.block_on(r4().scope(join_ctx_write1(n)));
+        }
+        "join/sync_ctx_mut_call" => {
+            ctx::with!(r4(), { black_box(set_ctx_loop(n)) });
+        }
+        _ => panic!("unknown CTX_PROFILE case {case}"),
+    }
+}
+
 fn main() {
     // A real subscriber, so that spans are enabled and `Span::current()`,
     // `Instrument` and `in_scope` do their full work.
     tracing::subscriber::set_global_default(tracing_subscriber::registry())
         .expect("set the tracing subscriber");
+    if let Ok(case) = std::env::var("CTX_PROFILE") {
+        let n = std::env::var("CTX_PROFILE_ITERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100_000);
+        profile(&case, n);
+        return;
+    }
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -147,3 +147,38 @@ async fn closures_and_async_blocks_see_the_context_lexically() {
     assert_eq!(a, expected("hal", 8));
     assert_eq!(b, expected("hal", 8));
 }
+
+/// Plain code that runs a closure on a thread of its own: a pool this crate
+/// does not know.
+fn run_on_unknown_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    std::thread::scope(|s| s.spawn(f).join().unwrap())
+}
+
+/// Plain code that runs a closure while another request's context is the
+/// ambient one on this thread.
+fn run_inside_another_request<R>(f: impl FnOnce() -> R) -> R {
+    // `(f)()`: a callee in parentheses is called as written, not probed
+    // for a context parameter (a probe needs a `Copy` callee).
+    ctx::with!(req("intruder", 99), { (f)() })
+}
+
+#[ctx::propagate(user, request_id)]
+fn via_unknown_runners() -> (String, String, Vec<String>) {
+    let elsewhere = run_on_unknown_thread(|| seen());
+    let inside_other = run_inside_another_request(|| seen());
+    let mapped = (0..2).map(|_| seen()).collect();
+    (elsewhere, inside_other, mapped)
+}
+
+#[test]
+fn closures_run_by_unknown_code_mirror_their_own_context() {
+    let (elsewhere, inside_other, mapped) = ctx::with!(req("ivy", 9), { via_unknown_runners() });
+    assert_eq!(elsewhere, expected("ivy", 9));
+    assert_eq!(inside_other, expected("ivy", 9));
+    assert_eq!(mapped, vec![expected("ivy", 9); 2]);
+    assert_eq!(
+        ambient_user(),
+        None,
+        "the mirror is restored after the root"
+    );
+}

@@ -33,16 +33,16 @@ fn back_propagate(child: &Storage) {
 
 impl<W> Owned<W> {
     #[doc(hidden)]
-    pub fn __join_thread<T>(&self, inner: std::thread::JoinHandle<T>) -> ThreadJoinHandle<T> {
+    pub fn __join_thread<T>(self, inner: std::thread::JoinHandle<T>) -> ThreadJoinHandle<T> {
         ThreadJoinHandle {
             inner,
-            child: Arc::clone(&self.st),
+            child: self.st,
         }
     }
 
     #[doc(hidden)]
     pub fn __join_thread_io<T>(
-        &self,
+        self,
         inner: std::io::Result<std::thread::JoinHandle<T>>,
     ) -> std::io::Result<ThreadJoinHandle<T>> {
         inner.map(|h| self.__join_thread(h))
@@ -52,12 +52,12 @@ impl<W> Owned<W> {
     /// returns normally, its writes go to the spawner's storage `parent`.
     #[doc(hidden)]
     pub fn __merge_on_return<P, T, F: FnOnce() -> T>(
-        &self,
+        self,
         parent: &Cx<'_, P>,
         f: F,
     ) -> impl FnOnce() -> T + use<W, P, T, F> {
         let parent: Owned<P> = parent.__share();
-        let child = Arc::clone(&self.st);
+        let child = self.st;
         move || {
             let out = f();
             parent.st.merge_from(&child);
@@ -68,15 +68,11 @@ impl<W> Owned<W> {
     /// Wraps a future whose handle we do not see (`JoinSet::spawn`): when it
     /// completes, its writes go to the spawner's storage `parent`.
     #[doc(hidden)]
-    pub fn __merge_on_done<P, Fut: Future>(
-        &self,
-        parent: &Cx<'_, P>,
-        fut: Fut,
-    ) -> MergeOnDone<Fut> {
+    pub fn __merge_on_done<P, Fut: Future>(self, parent: &Cx<'_, P>, fut: Fut) -> MergeOnDone<Fut> {
         MergeOnDone {
             fut,
-            parent: Arc::clone(&parent.__share::<P>().st),
-            child: Arc::clone(&self.st),
+            parent: parent.__share::<P>().st,
+            child: self.st,
         }
     }
 }
@@ -191,10 +187,10 @@ mod tokio_handle {
 
     impl<W> Owned<W> {
         #[doc(hidden)]
-        pub fn __join_tokio<T>(&self, inner: tokio::task::JoinHandle<T>) -> JoinHandle<T> {
+        pub fn __join_tokio<T>(self, inner: tokio::task::JoinHandle<T>) -> JoinHandle<T> {
             JoinHandle {
                 inner,
-                child: Some(Arc::clone(&self.st)),
+                child: Some(self.st),
             }
         }
     }

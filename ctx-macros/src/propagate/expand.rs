@@ -154,7 +154,6 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
     let param: FnArg = syn::parse_quote!(#cx: ::ctx::__private::Cx<'_, #n>);
     let at = usize::from(matches!(sig.inputs.first(), Some(FnArg::Receiver(_))));
     sig.inputs.insert(at, param);
-    let guard = Ident::new("__ctx_ambient", Span::mixed_site());
     let body = block.map(|(b, errors)| {
         let stmts = &b.stmts;
         quote! {{
@@ -164,7 +163,6 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
             #witness
             #[allow(unused_mut)]
             let #mut_kw #cx: ::ctx::__private::Cx<'_, __W> = #cx.__retype();
-            let #guard = ::ctx::__private::enter_cx(&#cx);
             #bindings
             #(#stmts)*
         }}

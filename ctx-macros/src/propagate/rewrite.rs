@@ -165,7 +165,9 @@ impl Rewriter {
     /// The child closure of a `'static` closure boundary.
     fn child_closure(&self, arg: &Expr) -> TokenStream {
         let own = hidden("__ctx_own");
-        let prelude = self.child_prelude(&own, true);
+        // A closure that uses the context mirrors it itself.
+        let mirrored = matches!(arg, Expr::Closure(c) if mirrors(&c.body));
+        let prelude = self.child_prelude(&own, !mirrored);
         match arg {
             Expr::Closure(c) if c.inputs.is_empty() && c.asyncness.is_none() => {
                 let body = &c.body;
@@ -233,19 +235,20 @@ impl Rewriter {
         let func = &call.func;
         let fork = self.fork();
         let fk = hidden("__ctx_fork");
+        let h = hidden("__ctx_handle");
         let one_arg = || (call.args.len() == 1).then(|| &call.args[0]);
         let out: TokenStream = match last {
             "spawn_blocking" => {
                 let c = self.child_closure(one_arg()?);
-                quote!({ #fork #fk.__join_tokio(#func(#c)) })
+                quote!({ #fork let #h = #func(#c); #fk.__join_tokio(#h) })
             }
             "spawn_local" => {
                 let f = self.child_future(one_arg()?);
-                quote!({ #fork #fk.__join_tokio(#func(#f)) })
+                quote!({ #fork let #h = #func(#f); #fk.__join_tokio(#h) })
             }
             "spawn" if has("thread") => {
                 let c = self.child_closure(one_arg()?);
-                quote!({ #fork #fk.__join_thread(#func(#c)) })
+                quote!({ #fork let #h = #func(#c); #fk.__join_thread(#h) })
             }
             "spawn" if has("rayon") => {
                 let c = self.child_closure(one_arg()?);
@@ -253,7 +256,7 @@ impl Rewriter {
             }
             "spawn" if has("tokio") || has("task") || matches!(one_arg(), Some(Expr::Async(_))) => {
                 let f = self.child_future(one_arg()?);
-                quote!({ #fork #fk.__join_tokio(#func(#f)) })
+                quote!({ #fork let #h = #func(#f); #fk.__join_tokio(#h) })
             }
             "join" | "scope" | "in_place_scope"
                 if has("rayon") || has("thread") || prefix.is_empty() =>
@@ -262,11 +265,7 @@ impl Rewriter {
                 {
                     return None;
                 }
-                let args = call.args.iter().map(|a| match a {
-                    Expr::Closure(c) => self.scoped_closure(c),
-                    other => other.to_token_stream(),
-                });
-                let head = self.scoped_head();
+                let (head, args) = self.scoped_args(call.args.iter());
                 quote!({ #head #func(#(#args),*) })
             }
             _ => return None,
@@ -274,27 +273,38 @@ impl Rewriter {
         Some(syn::parse_quote_spanned!(call.span()=> #out))
     }
 
-    /// A closure run on another thread while the caller waits: it borrows
-    /// the context lexically and mirrors it while it runs. The mirror reads
-    /// a copy of the storage reference taken before the call (see
-    /// `scoped_head`), so it borrows nothing the closures could conflict on.
-    fn scoped_closure(&self, c: &ExprClosure) -> TokenStream {
+    /// The arguments of a scoped boundary (`thread::scope` spawns, rayon
+    /// `join`/`scope`/parallel iterators): closures run on another thread
+    /// while the caller waits. They borrow the context lexically and mirror
+    /// it while they run. A closure that uses the context already mirrors it
+    /// (`mirror_in_closure`); one that does not mirrors a copy of the
+    /// storage reference taken before the call (the returned head), so it
+    /// borrows nothing the closures could conflict on.
+    fn scoped_args<'e>(
+        &self,
+        args: impl Iterator<Item = &'e Expr>,
+    ) -> (Option<TokenStream>, Vec<TokenStream>) {
         let st = hidden("__ctx_scoped");
         let guard = hidden("__ctx_ambient");
-        let mut c = c.clone();
-        let body = &c.body;
-        let new_body: Expr = syn::parse_quote_spanned! {body.span()=> {
-            let #guard = ::ctx::__private::enter(#st);
-            #body
-        }};
-        *c.body = new_body;
-        c.to_token_stream()
-    }
-
-    fn scoped_head(&self) -> TokenStream {
-        let st = hidden("__ctx_scoped");
-        let cx = cx_ident();
-        quote!(let #st = ::ctx::__private::Cx::__storage(#cx);)
+        let mut head = None;
+        let args = args
+            .map(|a| match a {
+                Expr::Closure(c) if !mirrors(&c.body) => {
+                    let cx = cx_ident();
+                    head = Some(quote!(let #st = ::ctx::__private::Cx::__storage(#cx);));
+                    let mut c = c.clone();
+                    let body = &c.body;
+                    let new_body: Expr = syn::parse_quote_spanned! {body.span()=> {
+                        let #guard = ::ctx::__private::enter(#st);
+                        #body
+                    }};
+                    *c.body = new_body;
+                    c.to_token_stream()
+                }
+                other => other.to_token_stream(),
+            })
+            .collect();
+        (head, args)
     }
 
     fn boundary_method(&self, m: &ExprMethodCall, chain: Chain) -> Option<Expr> {
@@ -305,33 +315,29 @@ impl Rewriter {
         let cx = cx_ident();
         let fork = self.fork();
         let fk = hidden("__ctx_fork");
+        let (h, child) = (hidden("__ctx_handle"), hidden("__ctx_child"));
         let out = match (name.as_str(), m.args.len()) {
             ("spawn" | "spawn_local", 1) if !matches!(m.args[0], Expr::Closure(_)) => {
                 let f = self.child_future(&m.args[0]);
-                quote!({ #fork #recv.#method #turbofish(#fk.__merge_on_done(&#cx, #f)) })
+                quote!({ #fork let #child = #f; #recv.#method #turbofish(#fk.__merge_on_done(&#cx, #child)) })
             }
             ("spawn", 1) if chain.builder => {
                 let c = self.child_closure(&m.args[0]);
-                quote!({ #fork #fk.__join_thread_io(#recv.#method #turbofish(#c)) })
+                quote!({ #fork let #h = #recv.#method #turbofish(#c); #fk.__join_thread_io(#h) })
             }
             ("spawn" | "spawn_fifo" | "spawn_broadcast", 1) => {
-                let Expr::Closure(c) = &m.args[0] else {
+                if !matches!(m.args[0], Expr::Closure(_)) {
                     return None;
-                };
-                let c = self.scoped_closure(c);
-                let head = self.scoped_head();
-                quote!({ #head #recv.#method #turbofish(#c) })
+                }
+                let (head, c) = self.scoped_args(std::iter::once(&m.args[0]));
+                quote!({ #head #recv.#method #turbofish(#(#c),*) })
             }
             ("spawn_blocking", 1) => {
                 let c = self.child_closure(&m.args[0]);
-                quote!({ #fork #recv.#method #turbofish(#fk.__merge_on_return(&#cx, #c)) })
+                quote!({ #fork let #child = #c; #recv.#method #turbofish(#fk.__merge_on_return(&#cx, #child)) })
             }
             _ if chain.parallel && m.args.iter().any(|a| matches!(a, Expr::Closure(_))) => {
-                let args = m.args.iter().map(|a| match a {
-                    Expr::Closure(c) => self.scoped_closure(c),
-                    other => other.to_token_stream(),
-                });
-                let head = self.scoped_head();
+                let (head, args) = self.scoped_args(m.args.iter());
                 quote!({ #head #recv.#method #turbofish(#(#args),*) })
             }
             _ => return None,
@@ -456,6 +462,10 @@ impl VisitMut for Rewriter {
             _ => Chain::default(),
         };
         visit_mut::visit_expr_mut(self, e);
+        if let Expr::Closure(c) = e {
+            mirror_in_closure(c);
+            return;
+        }
         let new = match e {
             Expr::Call(call) => self.boundary_call(call).or_else(|| self.probe_call(call)),
             Expr::MethodCall(m) => self.boundary_method(m, chain),
@@ -469,6 +479,47 @@ impl VisitMut for Rewriter {
             *e = new;
         }
     }
+}
+
+/// A closure that uses the context installs it as the ambient mirror while
+/// it runs: wherever it is called from (an iterator adapter, a pool this
+/// crate does not know), the code it calls sees the context it passes.
+/// Propagated functions themselves do not touch the mirror: every way a
+/// context reaches running code (a root, a poll of a bound future, a
+/// spawned child, a closure) installs it first.
+fn mirror_in_closure(c: &mut ExprClosure) {
+    if c.asyncness.is_some() || matches!(&*c.body, Expr::Async(_)) {
+        return;
+    }
+    let body = &c.body;
+    let tokens = body.to_token_stream();
+    if !mentions(&tokens, "__cx") || mirrors(body) {
+        return;
+    }
+    let guard = hidden("__ctx_ambient");
+    let cx = cx_ident();
+    *c.body = syn::parse_quote_spanned! {body.span()=> {
+        let #guard = ::ctx::__private::enter(::ctx::__private::Cx::__storage(#cx));
+        #body
+    }};
+}
+
+/// Whether a closure body starts by installing the mirror.
+fn mirrors(body: &Expr) -> bool {
+    let Expr::Block(b) = body else {
+        return false;
+    };
+    matches!(b.block.stmts.first(), Some(Stmt::Local(l))
+        if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "__ctx_ambient"))
+}
+
+/// Whether `tokens` contain the identifier `name`.
+fn mentions(tokens: &TokenStream, name: &str) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == name,
+        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), name),
+        _ => false,
+    })
 }
 
 /// What a method call's receiver chain says about the call.

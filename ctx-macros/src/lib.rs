@@ -4,6 +4,8 @@
 mod derive;
 mod keys;
 mod propagate;
+#[cfg(test)]
+mod snapshots;
 mod with;
 
 use proc_macro::TokenStream;

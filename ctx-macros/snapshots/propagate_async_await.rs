@@ -1,0 +1,66 @@
+// Expansion snapshot `propagate_async_await`: an async fn awaiting propagated calls, with `?` and an inner attribute.
+// Compared by `cargo test -p ctx-macros`; rewrite with `CTX_BLESS=1 cargo test -p ctx-macros`.
+//
+// Input:
+//
+//     #[ctx::propagate(user, request_id)]
+//     async fn handle(order: Order) -> Result<Receipt, Error> {
+//         #![allow(clippy::needless_question_mark)]
+//         let account = load_account(order.account).await?;
+//         let receipt = charge(&account, order.amount).await?;
+//         notify(&receipt);
+//         Ok(receipt)
+//     }
+//
+// Expansion:
+
+#[allow(clippy::needless_question_mark)]
+#[allow(clippy::type_complexity)]
+fn handle(
+    order: Order,
+) -> ::ctx::__private::Requires<
+    (user, request_id),
+    impl ::ctx::__private::AsyncBody<
+        (user, request_id),
+        Fut = impl ::core::future::Future<Output = Result<Receipt, Error>>,
+    >,
+> {
+    ::ctx::__private::Requires::new(move |
+        __own: ::ctx::__private::Owned<(user, request_id)>|
+    ::ctx::__private::typed::<
+        Result<Receipt, Error>,
+        _,
+    >(async move {
+        #[allow(unused_imports)]
+        use ::ctx::__private::prelude::*;
+        struct __W;
+        impl ::ctx::__private::Has<user> for __W {}
+        impl ::ctx::__private::Has<request_id> for __W {}
+        #[allow(unused_mut)]
+        let __cx = __own.cx::<__W>();
+        #[allow(unused_variables)]
+        let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
+        #[allow(unused_variables)]
+        let request_id = ::ctx::__private::KeyRef::<request_id>::new(&__cx);
+        let account = {
+            let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
+                (&&&::ctx::__private::Probe::new(load_account))
+                    .__bind1(__cx)(order.account),
+            ))
+                .__bind_await(__cx);
+            __ctx_fut
+        }
+            .await?;
+        let receipt = {
+            let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
+                (&&&::ctx::__private::Probe::new(charge))
+                    .__bind2(__cx)(&account, order.amount),
+            ))
+                .__bind_await(__cx);
+            __ctx_fut
+        }
+            .await?;
+        (&&&::ctx::__private::Probe::new(notify)).__bind1(__cx)(&receipt);
+        Ok(receipt)
+    }))
+}

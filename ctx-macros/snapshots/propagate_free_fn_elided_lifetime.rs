@@ -1,0 +1,28 @@
+// Expansion snapshot `propagate_free_fn_elided_lifetime`: a free fn whose output lifetime is elided from its only reference input.
+// Compared by `cargo test -p ctx-macros`; rewrite with `CTX_BLESS=1 cargo test -p ctx-macros`.
+//
+// Input:
+//
+//     #[ctx::propagate(user)]
+//     fn first_word(s: &str) -> &str {
+//         trace(s);
+//         s.split(' ').next().unwrap_or(s)
+//     }
+//
+// Expansion:
+
+fn first_word<'__ctx_elided>(
+    __cx: ::ctx::__private::Cx<'_, (user,)>,
+    s: &'__ctx_elided str,
+) -> &'__ctx_elided str {
+    #[allow(unused_imports)]
+    use ::ctx::__private::prelude::*;
+    struct __W;
+    impl ::ctx::__private::Has<user> for __W {}
+    #[allow(unused_mut)]
+    let __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
+    #[allow(unused_variables)]
+    let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
+    (&&&::ctx::__private::Probe::new(trace)).__bind1(__cx)(s);
+    s.split(' ').next().unwrap_or(s)
+}

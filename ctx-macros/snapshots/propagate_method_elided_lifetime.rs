@@ -1,0 +1,27 @@
+// Expansion snapshot `propagate_method_elided_lifetime`: a method with a `&self` receiver whose output borrows from `self`.
+// Compared by `cargo test -p ctx-macros`; rewrite with `CTX_BLESS=1 cargo test -p ctx-macros`.
+//
+// Input:
+//
+//     #[ctx::propagate(user)]
+//     fn display_name(&self, fallback: &str) -> &str {
+//         let name = self.lookup(fallback);
+//         audit(name);
+//         name
+//     }
+//
+// Expansion:
+
+fn display_name(&self, __cx: ::ctx::__private::Cx<'_, (user,)>, fallback: &str) -> &str {
+    #[allow(unused_imports)]
+    use ::ctx::__private::prelude::*;
+    struct __W;
+    impl ::ctx::__private::Has<user> for __W {}
+    #[allow(unused_mut)]
+    let __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
+    #[allow(unused_variables)]
+    let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
+    let name = self.lookup(fallback);
+    (&&&::ctx::__private::Probe::new(audit)).__bind1(__cx)(name);
+    name
+}

@@ -1,0 +1,38 @@
+// Expansion snapshot `propagate_set_and_nested_with`: `ctx::set!` on a `mut` key, and a `ctx::with!` inside a propagated body.
+// Compared by `cargo test -p ctx-macros`; rewrite with `CTX_BLESS=1 cargo test -p ctx-macros`.
+//
+// Input:
+//
+//     #[ctx::propagate(mut user, request_id)]
+//     fn login(token: &str) -> bool {
+//         let id = lookup(token);
+//         ctx::set!(user, Some(id));
+//         ctx::with!(AdminRoot::new(), { audit_login(id) });
+//         id.is_valid()
+//     }
+//
+// Expansion:
+
+fn login(
+    __cx: ::ctx::__private::Cx<'_, (::ctx::__private::Mut<user>, request_id)>,
+    token: &str,
+) -> bool {
+    #[allow(unused_imports)]
+    use ::ctx::__private::prelude::*;
+    struct __W;
+    impl ::ctx::__private::Has<user> for __W {}
+    impl ::ctx::__private::HasMut<user> for __W {}
+    impl ::ctx::__private::Has<request_id> for __W {}
+    #[allow(unused_mut)]
+    let mut __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
+    #[allow(unused_variables)]
+    let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
+    #[allow(unused_variables)]
+    let request_id = ::ctx::__private::KeyRef::<request_id>::new(&__cx);
+    let id = (&&&::ctx::__private::Probe::new(lookup)).__bind1(__cx.__m())(token);
+    ::ctx::__private::set::<user, _>(__cx.__m(), Some(id));
+    ::ctx::__private::with_keys!(
+        [user : user, request_id : request_id] AdminRoot::new(), { audit_login(id) }
+    );
+    id.is_valid()
+}

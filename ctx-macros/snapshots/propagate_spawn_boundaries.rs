@@ -1,0 +1,138 @@
+// Expansion snapshot `propagate_spawn_boundaries`: a body crossing every kind of boundary: `tokio::spawn`, `spawn_blocking`, `std::thread::spawn` and a rayon `par_iter` closure.
+// Compared by `cargo test -p ctx-macros`; rewrite with `CTX_BLESS=1 cargo test -p ctx-macros`.
+//
+// Input:
+//
+//     #[ctx::propagate(user, request_id)]
+//     async fn fan_out(items: Vec<Item>) -> Vec<Score> {
+//         let first = tokio::spawn(async move { fetch().await }).await.unwrap();
+//         let blocking = tokio::task::spawn_blocking(|| compress(first)).await.unwrap();
+//         let thread = std::thread::spawn(move || checksum(blocking)).join().unwrap();
+//         items.par_iter().map(|item| score(item, thread)).collect()
+//     }
+//
+// Expansion:
+
+#[allow(clippy::type_complexity)]
+fn fan_out(
+    items: Vec<Item>,
+) -> ::ctx::__private::Requires<
+    (user, request_id),
+    impl ::ctx::__private::AsyncBody<
+        (user, request_id),
+        Fut = impl ::core::future::Future<Output = Vec<Score>>,
+    >,
+> {
+    ::ctx::__private::Requires::new(move |
+        __own: ::ctx::__private::Owned<(user, request_id)>|
+    ::ctx::__private::typed::<
+        Vec<Score>,
+        _,
+    >(async move {
+        #[allow(unused_imports)]
+        use ::ctx::__private::prelude::*;
+        struct __W;
+        impl ::ctx::__private::Has<user> for __W {}
+        impl ::ctx::__private::Has<request_id> for __W {}
+        #[allow(unused_mut)]
+        let __cx = __own.cx::<__W>();
+        #[allow(unused_variables)]
+        let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
+        #[allow(unused_variables)]
+        let request_id = ::ctx::__private::KeyRef::<request_id>::new(&__cx);
+        let first = {
+            let __ctx_fut = (&&::ctx::__private::AwaitProbe::new({
+                let __ctx_fork = ::ctx::__private::fork(&__cx);
+                let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
+                let __ctx_handle = tokio::spawn(
+                    ::ctx::__private::instrument(
+                        &__ctx_fork,
+                        async move {
+                            let __ctx_own = __ctx_own;
+                            #[allow(unused_mut)]
+                            let __cx = __ctx_own.cx_same();
+                            #[allow(unused_variables)]
+                            let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
+                            #[allow(unused_variables)]
+                            let request_id = ::ctx::__private::KeyRef::<
+                                request_id,
+                            >::new(&__cx);
+                            {
+                                let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
+                                    (&&&::ctx::__private::Probe::new(fetch)).__bind0(__cx)(),
+                                ))
+                                    .__bind_await(__cx);
+                                __ctx_fut
+                            }
+                                .await
+                        },
+                    ),
+                );
+                __ctx_fork.__join_tokio(__ctx_handle)
+            }))
+                .__bind_await(__cx);
+            __ctx_fut
+        }
+            .await
+            .unwrap();
+        let blocking = {
+            let __ctx_fut = (&&::ctx::__private::AwaitProbe::new({
+                let __ctx_fork = ::ctx::__private::fork(&__cx);
+                let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
+                let __ctx_handle = tokio::task::spawn_blocking(move || {
+                    let __ctx_own = __ctx_own;
+                    #[allow(unused_mut)]
+                    let __cx = __ctx_own.cx_same();
+                    #[allow(unused_variables)]
+                    let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
+                    #[allow(unused_variables)]
+                    let request_id = ::ctx::__private::KeyRef::<request_id>::new(&__cx);
+                    {
+                        let __ctx_ambient = ::ctx::__private::enter(
+                            ::ctx::__private::Cx::__storage(__cx),
+                        );
+                        (&&&::ctx::__private::Probe::new(compress)).__bind1(__cx)(first)
+                    }
+                });
+                __ctx_fork.__join_tokio(__ctx_handle)
+            }))
+                .__bind_await(__cx);
+            __ctx_fut
+        }
+            .await
+            .unwrap();
+        let thread = {
+            let __ctx_fork = ::ctx::__private::fork(&__cx);
+            let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
+            let __ctx_handle = std::thread::spawn(move || {
+                let __ctx_own = __ctx_own;
+                #[allow(unused_mut)]
+                let __cx = __ctx_own.cx_same();
+                #[allow(unused_variables)]
+                let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
+                #[allow(unused_variables)]
+                let request_id = ::ctx::__private::KeyRef::<request_id>::new(&__cx);
+                {
+                    let __ctx_ambient = ::ctx::__private::enter(
+                        ::ctx::__private::Cx::__storage(__cx),
+                    );
+                    (&&&::ctx::__private::Probe::new(checksum)).__bind1(__cx)(blocking)
+                }
+            });
+            __ctx_fork.__join_thread(__ctx_handle)
+        }
+            .join()
+            .unwrap();
+        {
+            items
+                .par_iter()
+                .map(|item| {
+                    let __ctx_ambient = ::ctx::__private::enter(
+                        ::ctx::__private::Cx::__storage(__cx),
+                    );
+                    (&&&::ctx::__private::Probe::new(score)).__bind2(__cx)(item, thread)
+                })
+        }
+            .collect()
+    }))
+}

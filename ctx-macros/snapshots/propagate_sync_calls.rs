@@ -1,0 +1,38 @@
+// Expansion snapshot `propagate_sync_calls`: a sync associated fn with a `mut` key, calling a free fn, a path fn, an associated fn via `Self::` and a method.
+// Compared by `cargo test -p ctx-macros`; rewrite with `CTX_BLESS=1 cargo test -p ctx-macros`.
+//
+// Input:
+//
+//     #[ctx::propagate(user, mut request_id)]
+//     pub fn process(order: Order) -> Receipt {
+//         let checked = validate(&order);
+//         let total = pricing::total(&checked);
+//         Self::record(&checked, total);
+//         checked.finish(total)
+//     }
+//
+// Expansion:
+
+pub fn process(
+    __cx: ::ctx::__private::Cx<'_, (user, ::ctx::__private::Mut<request_id>)>,
+    order: Order,
+) -> Receipt {
+    #[allow(unused_imports)]
+    use ::ctx::__private::prelude::*;
+    struct __W;
+    impl ::ctx::__private::Has<user> for __W {}
+    impl ::ctx::__private::Has<request_id> for __W {}
+    impl ::ctx::__private::HasMut<request_id> for __W {}
+    #[allow(unused_mut)]
+    let mut __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
+    #[allow(unused_variables)]
+    let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
+    #[allow(unused_variables)]
+    let request_id = ::ctx::__private::KeyRef::<request_id>::new(&__cx);
+    let checked = (&&&::ctx::__private::Probe::new(validate))
+        .__bind1(__cx.__m())(&order);
+    let total = (&&&::ctx::__private::Probe::new(pricing::total))
+        .__bind1(__cx.__m())(&checked);
+    (&&&::ctx::__private::Probe::new(Self::record)).__bind2(__cx.__m())(&checked, total);
+    checked.finish(total)
+}

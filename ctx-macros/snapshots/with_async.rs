@@ -1,0 +1,43 @@
+// Expansion snapshot `with_async`: `ctx::with!` around a block that awaits.
+// Compared by `cargo test -p ctx-macros`; rewrite with `CTX_BLESS=1 cargo test -p ctx-macros`.
+//
+// Input:
+//
+//     ctx::with!(RequestCtx::new(user_id), {
+//         let order = load_order(id).await;
+//         handle(order).await
+//     })
+//
+// Expansion (the expression, shown as `let _ = …;` in a fn):
+
+fn __expansion() {
+    let _ = {
+        let __ctx_root = ::ctx::__private::RootStorage::new(RequestCtx::new(user_id));
+        #[allow(unused_mut)]
+        let mut __cx = __ctx_root.cx();
+        #[allow(unused_imports)]
+        use ::ctx::__private::prelude::*;
+        __ctx_root
+            .instrument(async {
+                let order = {
+                    let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
+                        (&&&::ctx::__private::Probe::new(load_order))
+                            .__bind1(__cx.__m())(id),
+                    ))
+                        .__bind_await(__cx.__m());
+                    __ctx_fut
+                }
+                    .await;
+                {
+                    let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
+                        (&&&::ctx::__private::Probe::new(handle))
+                            .__bind1(__cx.__m())(order),
+                    ))
+                        .__bind_await(__cx.__m());
+                    __ctx_fut
+                }
+                    .await
+            })
+            .await
+    };
+}

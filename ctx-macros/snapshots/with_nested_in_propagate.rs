@@ -1,0 +1,26 @@
+// Expansion snapshot `with_nested_in_propagate`: the second stage of a `ctx::with!` inside a propagated body (see `propagate_set_and_nested_with`): the body's keys are forwarded.
+// Compared by `cargo test -p ctx-macros`; rewrite with `CTX_BLESS=1 cargo test -p ctx-macros`.
+//
+// Input:
+//
+//     ::ctx::__private::with_keys!([user: user, request_id: request_id] AdminRoot::new(), {
+//         audit_login(id)
+//     })
+//
+// Expansion (the expression, shown as `let _ = …;` in a fn):
+
+fn __expansion() {
+    let _ = {
+        let __ctx_root = ::ctx::__private::RootStorage::new(AdminRoot::new());
+        #[allow(unused_mut)]
+        let mut __cx = __ctx_root.cx();
+        #[allow(unused_imports)]
+        use ::ctx::__private::prelude::*;
+        #[allow(unused_variables)]
+        let user = ::ctx::__private::KeyRef::<user>::__unchecked(&__cx);
+        #[allow(unused_variables)]
+        let request_id = ::ctx::__private::KeyRef::<request_id>::__unchecked(&__cx);
+        let __ctx_ambient = ::ctx::__private::enter_cx(&__cx);
+        (&&&::ctx::__private::Probe::new(audit_login)).__bind1(__cx.__m())(id)
+    };
+}

@@ -38,10 +38,6 @@ fn handle(
         impl ::ctx::__private::Has<request_id> for __W {}
         #[allow(unused_mut)]
         let __cx = __own.cx::<__W>();
-        #[allow(unused_variables)]
-        let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
-        #[allow(unused_variables)]
-        let request_id = ::ctx::__private::KeyRef::<request_id>::new(&__cx);
         let account = {
             let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                 (&&&::ctx::__private::Probe::new(load_account))

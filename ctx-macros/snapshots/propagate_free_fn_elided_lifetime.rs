@@ -21,8 +21,6 @@ fn first_word<'__ctx_elided>(
     impl ::ctx::__private::Has<user> for __W {}
     #[allow(unused_mut)]
     let __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
-    #[allow(unused_variables)]
-    let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
     (&&&::ctx::__private::Probe::new(trace)).__bind1(__cx)(s);
     s.split(' ').next().unwrap_or(s)
 }

@@ -36,10 +36,6 @@ fn fan_out(
         impl ::ctx::__private::Has<request_id> for __W {}
         #[allow(unused_mut)]
         let __cx = __own.cx::<__W>();
-        #[allow(unused_variables)]
-        let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
-        #[allow(unused_variables)]
-        let request_id = ::ctx::__private::KeyRef::<request_id>::new(&__cx);
         let first = {
             let __ctx_fut = (&&::ctx::__private::AwaitProbe::new({
                 let __ctx_fork = ::ctx::__private::fork(&__cx);
@@ -51,12 +47,6 @@ fn fan_out(
                             let __ctx_own = __ctx_own;
                             #[allow(unused_mut)]
                             let __cx = __ctx_own.cx_same();
-                            #[allow(unused_variables)]
-                            let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
-                            #[allow(unused_variables)]
-                            let request_id = ::ctx::__private::KeyRef::<
-                                request_id,
-                            >::new(&__cx);
                             {
                                 let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                                     (&&&::ctx::__private::Probe::new(fetch)).__bind0(__cx)(),
@@ -83,10 +73,6 @@ fn fan_out(
                     let __ctx_own = __ctx_own;
                     #[allow(unused_mut)]
                     let __cx = __ctx_own.cx_same();
-                    #[allow(unused_variables)]
-                    let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
-                    #[allow(unused_variables)]
-                    let request_id = ::ctx::__private::KeyRef::<request_id>::new(&__cx);
                     {
                         let __ctx_ambient = ::ctx::__private::enter(
                             ::ctx::__private::Cx::__storage(__cx),
@@ -108,10 +94,6 @@ fn fan_out(
                 let __ctx_own = __ctx_own;
                 #[allow(unused_mut)]
                 let __cx = __ctx_own.cx_same();
-                #[allow(unused_variables)]
-                let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
-                #[allow(unused_variables)]
-                let request_id = ::ctx::__private::KeyRef::<request_id>::new(&__cx);
                 {
                     let __ctx_ambient = ::ctx::__private::enter(
                         ::ctx::__private::Cx::__storage(__cx),

@@ -25,10 +25,6 @@ pub fn process(
     impl ::ctx::__private::HasMut<request_id> for __W {}
     #[allow(unused_mut)]
     let mut __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
-    #[allow(unused_variables)]
-    let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
-    #[allow(unused_variables)]
-    let request_id = ::ctx::__private::KeyRef::<request_id>::new(&__cx);
     let checked = (&&&::ctx::__private::Probe::new(validate))
         .__bind1(__cx.__m())(&order);
     let total = (&&&::ctx::__private::Probe::new(pricing::total))

@@ -16,10 +16,6 @@ fn __expansion() {
         let mut __cx = __ctx_root.cx();
         #[allow(unused_imports)]
         use ::ctx::__private::prelude::*;
-        #[allow(unused_variables)]
-        let user = ::ctx::__private::KeyRef::<user>::__unchecked(&__cx);
-        #[allow(unused_variables)]
-        let request_id = ::ctx::__private::KeyRef::<request_id>::__unchecked(&__cx);
         let __ctx_ambient = ::ctx::__private::enter_cx(&__cx);
         (&&&::ctx::__private::Probe::new(audit_login)).__bind1(__cx.__m())(id)
     };

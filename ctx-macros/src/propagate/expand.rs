@@ -6,7 +6,7 @@
 //! which only becomes a future when bound to a context.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{AttrStyle, FnArg, Ident, Lifetime, ReturnType, Type};
@@ -49,22 +49,40 @@ pub(crate) fn witness(keys: &[KeyArg]) -> TokenStream {
     }
 }
 
-/// `let user = KeyRef::<user>::new(&__cx);` for each listed key.
-pub(crate) fn key_bindings(keys: &[KeyArg], checked: bool) -> TokenStream {
+/// `let user = KeyRef::<user>::new(&__cx);` for each listed key that
+/// `body` mentions (by name, or in a format string as `{user}`). A binding
+/// nobody reads would still be kept alive across every `.await` of an
+/// async body, making its future larger.
+pub(crate) fn key_bindings(keys: &[KeyArg], checked: bool, body: &TokenStream) -> TokenStream {
     let cx = cx_ident();
-    let lets = keys.iter().map(|k| {
-        let (p, id) = (&k.path, &k.ident);
-        let ctor = if checked {
-            quote!(new)
-        } else {
-            quote!(__unchecked)
-        };
-        quote! {
-            #[allow(unused_variables)]
-            let #id = ::ctx::__private::KeyRef::<#p>::#ctor(&#cx);
-        }
-    });
+    let lets = keys
+        .iter()
+        .filter(|k| mentions_key(body, &k.ident))
+        .map(|k| {
+            let (p, id) = (&k.path, &k.ident);
+            let ctor = if checked {
+                quote!(new)
+            } else {
+                quote!(__unchecked)
+            };
+            quote! {
+                #[allow(unused_variables)]
+                let #id = ::ctx::__private::KeyRef::<#p>::#ctor(&#cx);
+            }
+        });
     quote!(#(#lets)*)
+}
+
+/// Whether `tokens` may use the binding `key`: the identifier itself, or a
+/// literal containing the name (inline format arguments).
+fn mentions_key(tokens: &TokenStream, key: &Ident) -> bool {
+    let name = key.to_string();
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == name,
+        proc_macro2::TokenTree::Literal(l) => l.to_string().contains(&name),
+        proc_macro2::TokenTree::Group(g) => mentions_key(&g.stream(), key),
+        proc_macro2::TokenTree::Punct(_) => false,
+    })
 }
 
 pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
@@ -91,7 +109,10 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
     });
 
     let witness = witness(keys);
-    let bindings = key_bindings(keys, true);
+    let bindings = match &block {
+        Some((b, _)) => key_bindings(keys, true, &b.to_token_stream()),
+        None => TokenStream::new(),
+    };
     let mut_kw = mutable.then(|| quote!(mut));
     let prelude = quote!(
         #[allow(unused_imports)]

@@ -57,6 +57,6 @@ pub(crate) fn rewrite_cx_ident() -> proc_macro2::Ident {
     expand::cx_ident()
 }
 
-pub(crate) fn key_bindings_unchecked(keys: &[KeyArg]) -> TokenStream {
-    expand::key_bindings(keys, false)
+pub(crate) fn key_bindings_unchecked(keys: &[KeyArg], body: &TokenStream) -> TokenStream {
+    expand::key_bindings(keys, false, body)
 }

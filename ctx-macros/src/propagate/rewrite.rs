@@ -100,10 +100,10 @@ impl Rewriter {
 
     /// What a child starts with: its own `__cx` over the child storage, the
     /// ambient mirror (for closures) and the key bindings.
-    fn child_prelude(&self, own: &Ident, closure: bool) -> TokenStream {
+    fn child_prelude(&self, own: &Ident, closure: bool, body: &TokenStream) -> TokenStream {
         let cx = cx_ident();
         let mut_kw = self.mutable.then(|| quote!(mut));
-        let bindings = key_bindings(&self.keys, self.checked);
+        let bindings = key_bindings(&self.keys, self.checked, body);
         let guard = hidden("__ctx_ambient");
         let ambient = closure.then(|| quote!(let #guard = ::ctx::__private::enter_cx(&#cx);));
         quote! {
@@ -167,7 +167,7 @@ impl Rewriter {
         let own = hidden("__ctx_own");
         // A closure that uses the context mirrors it itself.
         let mirrored = matches!(arg, Expr::Closure(c) if mirrors(&c.body));
-        let prelude = self.child_prelude(&own, !mirrored);
+        let prelude = self.child_prelude(&own, !mirrored, &arg.to_token_stream());
         match arg {
             Expr::Closure(c) if c.inputs.is_empty() && c.asyncness.is_none() => {
                 let body = &c.body;
@@ -194,7 +194,6 @@ impl Rewriter {
     fn child_future(&self, arg: &Expr) -> TokenStream {
         let own = hidden("__ctx_own");
         let fork = hidden("__ctx_fork");
-        let prelude = self.child_prelude(&own, false);
         let inner = match arg {
             Expr::Async(a) => {
                 let stmts = &a.block.stmts;
@@ -205,6 +204,7 @@ impl Rewriter {
                 quote!(#bound.await)
             }
         };
+        let prelude = self.child_prelude(&own, false, &inner);
         quote_spanned! {arg.span()=>
             ::ctx::__private::instrument(&#fork, async move { #prelude #inner })
         }

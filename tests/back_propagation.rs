@@ -4,6 +4,7 @@
 
 mod common;
 use common::*;
+use rayon::prelude::*;
 
 #[ctx::propagate(mut user)]
 fn authenticate(name: &str) {
@@ -248,4 +249,34 @@ fn caller_sees_callee_change() -> (String, String) {
 fn callee_changes_are_seen_by_the_caller() {
     let (before, after) = ctx::with!(req("ann", 1), { caller_sees_callee_change() });
     assert_eq!((before.as_str(), after.as_str()), ("ann", "carol"));
+}
+
+#[ctx::propagate(user, request_id)]
+fn describe(i: u64) -> String {
+    format!("{}#{}:{i}", *user, *request_id)
+}
+
+/// A function that may change `user` still fans out with a parallel
+/// iterator: its closures read the context (they cannot change it).
+#[ctx::propagate(mut user, request_id)]
+fn authenticate_then_fan_out() -> Vec<String> {
+    authenticate("kim");
+    let out = (0..4u64).into_par_iter().map(|i| describe(i)).collect();
+    authenticate("lee");
+    out
+}
+
+#[test]
+fn parallel_iterators_read_the_context_in_functions_that_may_change_it() {
+    let expected: Vec<String> = (0..4).map(|i| format!("kim#3:{i}")).collect();
+    let (out, after) = ctx::with!(req("anonymous", 3), {
+        (authenticate_then_fan_out(), ambient_user())
+    });
+    assert_eq!(out, expected);
+    assert_eq!(after.as_deref(), Some("lee"));
+    // Directly in a root block, whose keys may all be changed.
+    let direct: Vec<String> = ctx::with!(req("kim", 3), {
+        (0..4u64).into_par_iter().map(|i| describe(i)).collect()
+    });
+    assert_eq!(direct, expected);
 }

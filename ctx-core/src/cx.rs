@@ -53,6 +53,13 @@ impl<'a, W> Cx<'a, W> {
         self.st.set::<K>(value);
     }
 
+    /// A copy that can read every key of `W` but change none: the context
+    /// of closures run in parallel (a parallel iterator's `Fn` closures).
+    #[inline]
+    pub fn __readonly(self) -> Cx<'a, ReadOnly<W>> {
+        Cx::new(self.st)
+    }
+
     /// The storage this context reads.
     #[inline]
     pub fn __storage(self) -> &'a Storage {
@@ -125,6 +132,23 @@ pub trait Has<K> {}
     note = "write `mut {K}` in this function's #[propagate(...)] list"
 )]
 pub trait HasMut<K>: Has<K> {}
+
+/// The witness of a parallel iterator's closures: the keys of `W`, none of
+/// them writable.
+pub struct ReadOnly<W>(PhantomData<fn() -> W>, core::convert::Infallible);
+
+impl<K, W: Has<K>> Has<K> for ReadOnly<W> {}
+
+impl<K, W: HasMut<K>> HasMut<K> for ReadOnly<W> where ReadOnly<W>: WriteInParallel<K> {}
+
+/// Never implemented: it carries the message shown when a parallel
+/// iterator's closure would change a key.
+#[diagnostic::on_unimplemented(
+    message = "context value `{K}` cannot be changed in a parallel iterator's closure",
+    label = "this may change `{K}`, from many threads at once",
+    note = "change `{K}` before or after the parallel iterator, or run the work in `rayon::join`/`rayon::scope` closures, which may change it"
+)]
+pub trait WriteInParallel<K> {}
 
 /// In a key set, a key the callee may change.
 pub struct Mut<K>(PhantomData<fn() -> K>, core::convert::Infallible);

@@ -26,7 +26,7 @@ pub use root::Root;
 pub mod __private {
     pub use crate::ambient::{Enter, enter};
     pub use crate::boundary::{MergeOnDone, fork};
-    pub use crate::cx::{Covered, Cx, Has, HasMut, Mut, Need, Owned};
+    pub use crate::cx::{Covered, Cx, Has, HasMut, Mut, Need, Owned, ReadOnly, WriteInParallel};
     pub use crate::future::{AsyncBody, Bound, NeedsContext, Requires, instrument};
     pub use crate::key::{MergeFn, merge_append, merge_keep, merge_replace, merge_with};
     pub use crate::probe::{AwaitProbe, Probe, prelude};

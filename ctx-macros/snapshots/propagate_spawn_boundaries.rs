@@ -112,7 +112,8 @@ fn fan_out(
                     let __ctx_ambient = ::ctx::__private::enter(
                         ::ctx::__private::Cx::__storage(__cx),
                     );
-                    (&&&::ctx::__private::Probe::new(score)).__bind2(__cx)(item, thread)
+                    (&&&::ctx::__private::Probe::new(score))
+                        .__bind2(::ctx::__private::Cx::__readonly(__cx))(item, thread)
                 })
         }
             .collect()

@@ -46,6 +46,10 @@ pub(crate) struct Rewriter {
     /// Key bindings in children are checked against the witness (false in
     /// `with!` blocks, whose keys come from an outer function).
     checked: bool,
+    /// Inside the closures of a parallel iterator: the context is a
+    /// read-only copy (a `Fn` closure run on many threads at once can read
+    /// the context but not change it).
+    readonly: usize,
     locals: HashSet<String>,
     errors: Vec<syn::Error>,
 }
@@ -56,6 +60,7 @@ impl Rewriter {
             keys,
             mutable,
             checked,
+            readonly: 0,
             locals: HashSet::new(),
             errors: Vec::new(),
         }
@@ -84,7 +89,9 @@ impl Rewriter {
     /// The context expression at a use site.
     fn cx(&self) -> TokenStream {
         let cx = cx_ident();
-        if self.mutable {
+        if self.readonly > 0 {
+            quote!(::ctx::__private::Cx::__readonly(#cx))
+        } else if self.mutable {
             quote!(#cx.__m())
         } else {
             quote!(#cx)
@@ -461,7 +468,18 @@ impl VisitMut for Rewriter {
             },
             _ => Chain::default(),
         };
-        visit_mut::visit_expr_mut(self, e);
+        match e {
+            Expr::MethodCall(m) if chain.parallel => {
+                // The receiver runs here; the closures run in parallel.
+                self.visit_expr_mut(&mut m.receiver);
+                self.readonly += 1;
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
+                }
+                self.readonly -= 1;
+            }
+            _ => visit_mut::visit_expr_mut(self, e),
+        }
         if let Expr::Closure(c) = e {
             mirror_in_closure(c);
             return;

@@ -33,6 +33,7 @@ pub mod __private {
     pub use crate::root::{__take, RootReturn, RootStorage, scope, scope_returning};
     pub use crate::storage::{Entry, Storage, Value};
     pub use crate::{Key, KeyInfo, KeyRef, Root};
+    pub use std::vec::Vec;
 
     /// `ctx::set!(key, value)`.
     #[inline]

@@ -19,12 +19,14 @@ const _: () = {
     #[automatically_derived]
     impl ::ctx::__private::Root for RequestCtx {
         type Rest = (std::time::Instant,);
-        fn __split(self) -> (::std::vec::Vec<::ctx::__private::Entry>, Self::Rest) {
+        fn __split(
+            self,
+        ) -> (::ctx::__private::Vec<::ctx::__private::Entry>, Self::Rest) {
             (
-                ::std::vec![
-                    ::ctx::__private::Entry::new:: < user > (self.user),
-                    ::ctx::__private::Entry::new:: < crate ::keys::request_id > (self.id)
-                ],
+                ::ctx::__private::Vec::from([
+                    ::ctx::__private::Entry::new::<user>(self.user),
+                    ::ctx::__private::Entry::new::<crate::keys::request_id>(self.id),
+                ]),
                 (self.started,),
             )
         }

@@ -31,7 +31,7 @@ impl ::ctx::__private::Key for user {
 }
 #[automatically_derived]
 impl<__W: ::ctx::__private::Has<user>> ::ctx::__private::Need<__W> for user {}
-///Context key `request_id`.
+/// Context key `request_id`.
 #[allow(non_camel_case_types)]
 pub enum request_id {}
 #[automatically_derived]
@@ -48,7 +48,7 @@ impl ::ctx::__private::Key for request_id {
 }
 #[automatically_derived]
 impl<__W: ::ctx::__private::Has<request_id>> ::ctx::__private::Need<__W> for request_id {}
-///Context key `first_seen`.
+/// Context key `first_seen`.
 #[allow(non_camel_case_types)]
 pub enum first_seen {}
 #[automatically_derived]
@@ -65,7 +65,7 @@ impl ::ctx::__private::Key for first_seen {
 }
 #[automatically_derived]
 impl<__W: ::ctx::__private::Has<first_seen>> ::ctx::__private::Need<__W> for first_seen {}
-///Context key `audit`.
+/// Context key `audit`.
 #[allow(non_camel_case_types)]
 pub enum audit {}
 #[automatically_derived]
@@ -82,7 +82,7 @@ impl ::ctx::__private::Key for audit {
 }
 #[automatically_derived]
 impl<__W: ::ctx::__private::Has<audit>> ::ctx::__private::Need<__W> for audit {}
-///Context key `db_calls`.
+/// Context key `db_calls`.
 #[allow(non_camel_case_types)]
 pub(crate) enum db_calls {}
 #[automatically_derived]

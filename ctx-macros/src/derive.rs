@@ -127,8 +127,8 @@ fn derive(d: &DeriveInput) -> syn::Result<TokenStream> {
             #[automatically_derived]
             impl #impl_g #p::Root for #name #ty_g #where_c {
                 type Rest = (#(#rest_tys,)*);
-                fn __split(self) -> (::std::vec::Vec<#p::Entry>, Self::Rest) {
-                    (::std::vec![#(#entries),*], (#(#rest_vals,)*))
+                fn __split(self) -> (#p::Vec<#p::Entry>, Self::Rest) {
+                    (#p::Vec::from([#(#entries),*]), (#(#rest_vals,)*))
                 }
             }
 

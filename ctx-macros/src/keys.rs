@@ -140,7 +140,7 @@ fn expand_key(k: &KeyDecl) -> TokenStream {
             }}
         }
     };
-    let doc = format!("Context key `{name}`.");
+    let doc = format!(" Context key `{name}`.");
     let has_doc = attrs.iter().any(|a| a.path().is_ident("doc"));
     let default_doc = (!has_doc).then(|| quote!(#[doc = #doc]));
     let w = Ident::new("__W", Span::mixed_site());

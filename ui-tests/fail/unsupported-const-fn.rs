@@ -1,6 +1,6 @@
 ctx::keys! { pub user: String; }
 
 #[ctx::propagate(user)]
-const fn handler() -> u32 { 1 }
+const fn handler() -> usize { user.len() }
 
 fn main() {}

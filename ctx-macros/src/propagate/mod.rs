@@ -26,11 +26,20 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// One spanned error, and the original item so rustc does not pile up
-/// follow-on errors about it.
+/// The error, and the item in a form that adds no follow-on errors: a
+/// function keeps its signature (so its callers still type-check) and
+/// loses its body, which names keys that are not in scope without the
+/// rewrite; anything else is emitted as written.
 fn emit_error(e: syn::Error, item: TokenStream) -> TokenStream {
     let mut out = e.into_compile_error();
-    out.extend(item);
+    match syn::parse2::<syn::ItemFn>(item.clone()) {
+        Ok(mut f) => {
+            f.block = Box::new(syn::parse_quote!({ ::core::unreachable!() }));
+            f.attrs.push(syn::parse_quote!(#[allow(unused_variables)]));
+            out.extend(f.into_token_stream());
+        }
+        Err(_) => out.extend(item),
+    }
     out
 }
 

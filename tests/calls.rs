@@ -90,3 +90,68 @@ async fn async_calls_and_methods_receive_the_context() {
     let out = req("bob", 3).scope(handle(9)).await;
     assert_eq!(out, ">bob#3:3|9|303|bob:7");
 }
+
+#[ctx::propagate(user)]
+fn takes_str(s: &str) -> usize {
+    s.len() + user.len()
+}
+
+#[ctx::propagate(user)]
+fn takes_slice(b: &[u8]) -> usize {
+    b.len()
+}
+
+#[ctx::propagate(user)]
+fn takes_dyn(d: Box<dyn std::fmt::Debug>) -> String {
+    format!("{d:?}")
+}
+
+#[ctx::propagate(user)]
+fn apply(f: impl Fn(u32) -> u32, x: u32) -> u32 {
+    f(x)
+}
+
+#[ctx::propagate(user)]
+fn push_twice(v: &mut Vec<u8>, b: u8) {
+    v.push(b);
+}
+
+#[ctx::propagate(user)]
+fn make<T: Default>() -> T {
+    T::default()
+}
+
+fn plain_str(s: &str) -> usize {
+    s.len()
+}
+
+fn plain_u8(b: u8) -> u8 {
+    b
+}
+
+/// Calls pass through a probe; the argument still meets the callee's own
+/// signature: coercions, closure-parameter inference, reborrows and
+/// literal and result inference work as in a plain call, for propagated
+/// and plain callees alike.
+#[ctx::propagate(user)]
+fn call_shapes() -> (usize, usize, String, u32, Vec<u8>, u32, u8) {
+    let owned = String::from("abc");
+    let bytes = vec![1u8, 2, 3];
+    let s = takes_str(&owned) + plain_str(&owned);
+    let b = takes_slice(&bytes);
+    let d = takes_dyn(Box::new(7));
+    let f = apply(|x| x * 2, 21);
+    let mut v = Vec::new();
+    let r = &mut v;
+    push_twice(r, 1);
+    push_twice(r, 2);
+    let c: u32 = make();
+    let l = plain_u8(255);
+    (s, b, d, f, v, c, l)
+}
+
+#[test]
+fn call_arguments_behave_as_in_a_plain_call() {
+    let out = ctx::with!(req("ann", 1), { call_shapes() });
+    assert_eq!(out, (9, 3, "7".to_string(), 42, vec![1, 2], 0, 255));
+}

@@ -2,14 +2,23 @@
 //! alone, whether it takes the hidden context.
 //!
 //! `f(a, b)` in a propagated body becomes
-//! `(&&&&Probe::new(f)).__bind2(cx)(a, b)`. Method lookup tries the
-//! autoref levels in order: a callee whose first parameter is `Cx<N>`
-//! (level 3), a method whose second parameter is `Cx<N>` after the receiver
-//! (level 2), anything else unchanged (level 1). The key check `N:
-//! Covered<W>` is a bound on the method, not the impl, so a missing key is
-//! an error rather than a silent fall-through. Only the callee is probed,
-//! never a call's result, so inference of the arguments and the result is
-//! that of the plain call.
+//! `(&&&Probe::new(f)).__call2(cx, a, b)`. Method lookup tries the autoref
+//! levels in order: a callee whose first parameter is `Cx<N>` (level 3), a
+//! method whose second parameter is `Cx<N>` after the receiver (level 2),
+//! anything else called as written (level 1). The key check
+//! `N: Covered<W>` is a bound on the method, not the impl, so a missing key
+//! is an error rather than a silent fall-through. Only the callee is
+//! probed, never a call's result, so the result's type is inferred as for
+//! the plain call; the arguments are checked against the callee's
+//! signature through the `FnOnce` bound, so coercions (`&String` to `&str`)
+//! and closure-argument inference work as in a plain call.
+//!
+//! `x.await` becomes `(&&AwaitProbe::new(x)).__bind_await(cx).await`: a
+//! `Requires` (an async propagated call) is bound to the context (level
+//! 2), any other operand is left as it is (level 1).
+
+// A probe method takes the context and every argument of the call.
+#![allow(clippy::too_many_arguments)]
 
 use std::cell::Cell;
 
@@ -36,7 +45,7 @@ impl<F: Copy> Probe<F> {
 macro_rules! probe {
     ($ViaCx:ident $Plain:ident $m:ident; $($A:ident $a:ident)*) => {
         pub trait $ViaCx<'c, W, N, $($A,)* R> {
-            fn $m(self, cx: Cx<'c, W>) -> impl FnOnce($($A),*) -> R
+            fn $m(self, cx: Cx<'c, W>, $($a: $A),*) -> R
             where
                 N: Covered<W>;
         }
@@ -45,25 +54,26 @@ macro_rules! probe {
         where
             F: Copy + FnOnce(Cx<'c, N>, $($A),*) -> R,
         {
-            #[inline(always)]
-            fn $m(self, cx: Cx<'c, W>) -> impl FnOnce($($A),*) -> R
+            #[inline]
+            fn $m(self, cx: Cx<'c, W>, $($a: $A),*) -> R
             where
                 N: Covered<W>,
             {
-                let f = self.take();
-                #[inline(always)]
-                move |$($a),*| f(cx.__retype(), $($a),*)
+                (self.take())(cx.__retype(), $($a),*)
             }
         }
 
-        pub trait $Plain<F> {
-            fn $m<W>(self, cx: Cx<'_, W>) -> F;
+        pub trait $Plain<$($A,)* R> {
+            fn $m<W>(self, cx: Cx<'_, W>, $($a: $A),*) -> R;
         }
 
-        impl<F: Copy> $Plain<F> for &Probe<F> {
-            #[inline(always)]
-            fn $m<W>(self, _cx: Cx<'_, W>) -> F {
-                self.take()
+        impl<F, $($A,)* R> $Plain<$($A,)* R> for &Probe<F>
+        where
+            F: Copy + FnOnce($($A),*) -> R,
+        {
+            #[inline]
+            fn $m<W>(self, _cx: Cx<'_, W>, $($a: $A),*) -> R {
+                (self.take())($($a),*)
             }
         }
     };
@@ -72,7 +82,7 @@ macro_rules! probe {
 macro_rules! probe_recv {
     ($ViaRecv:ident $m:ident; $S:ident $s:ident $($A:ident $a:ident)*) => {
         pub trait $ViaRecv<'c, W, N, $S, $($A,)* R> {
-            fn $m(self, cx: Cx<'c, W>) -> impl FnOnce($S, $($A),*) -> R
+            fn $m(self, cx: Cx<'c, W>, $s: $S, $($a: $A),*) -> R
             where
                 N: Covered<W>;
         }
@@ -81,45 +91,43 @@ macro_rules! probe_recv {
         where
             F: Copy + FnOnce($S, Cx<'c, N>, $($A),*) -> R,
         {
-            #[inline(always)]
-            fn $m(self, cx: Cx<'c, W>) -> impl FnOnce($S, $($A),*) -> R
+            #[inline]
+            fn $m(self, cx: Cx<'c, W>, $s: $S, $($a: $A),*) -> R
             where
                 N: Covered<W>,
             {
-                let f = self.take();
-                #[inline(always)]
-                move |$s, $($a),*| f($s, cx.__retype(), $($a),*)
+                (self.take())($s, cx.__retype(), $($a),*)
             }
         }
     };
 }
 
-probe!(ViaCx0 Plain0 __bind0;);
-probe!(ViaCx1 Plain1 __bind1; A1 a1);
-probe!(ViaCx2 Plain2 __bind2; A1 a1 A2 a2);
-probe!(ViaCx3 Plain3 __bind3; A1 a1 A2 a2 A3 a3);
-probe!(ViaCx4 Plain4 __bind4; A1 a1 A2 a2 A3 a3 A4 a4);
-probe!(ViaCx5 Plain5 __bind5; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5);
-probe!(ViaCx6 Plain6 __bind6; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6);
-probe!(ViaCx7 Plain7 __bind7; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7);
-probe!(ViaCx8 Plain8 __bind8; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8);
-probe!(ViaCx9 Plain9 __bind9; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9);
-probe!(ViaCx10 Plain10 __bind10; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10);
-probe!(ViaCx11 Plain11 __bind11; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11);
-probe!(ViaCx12 Plain12 __bind12; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12);
+probe!(ViaCx0 Plain0 __call0;);
+probe!(ViaCx1 Plain1 __call1; A1 a1);
+probe!(ViaCx2 Plain2 __call2; A1 a1 A2 a2);
+probe!(ViaCx3 Plain3 __call3; A1 a1 A2 a2 A3 a3);
+probe!(ViaCx4 Plain4 __call4; A1 a1 A2 a2 A3 a3 A4 a4);
+probe!(ViaCx5 Plain5 __call5; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5);
+probe!(ViaCx6 Plain6 __call6; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6);
+probe!(ViaCx7 Plain7 __call7; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7);
+probe!(ViaCx8 Plain8 __call8; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8);
+probe!(ViaCx9 Plain9 __call9; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9);
+probe!(ViaCx10 Plain10 __call10; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10);
+probe!(ViaCx11 Plain11 __call11; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11);
+probe!(ViaCx12 Plain12 __call12; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12);
 
-probe_recv!(ViaRecv1 __bind1; S s);
-probe_recv!(ViaRecv2 __bind2; S s A2 a2);
-probe_recv!(ViaRecv3 __bind3; S s A2 a2 A3 a3);
-probe_recv!(ViaRecv4 __bind4; S s A2 a2 A3 a3 A4 a4);
-probe_recv!(ViaRecv5 __bind5; S s A2 a2 A3 a3 A4 a4 A5 a5);
-probe_recv!(ViaRecv6 __bind6; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6);
-probe_recv!(ViaRecv7 __bind7; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7);
-probe_recv!(ViaRecv8 __bind8; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8);
-probe_recv!(ViaRecv9 __bind9; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9);
-probe_recv!(ViaRecv10 __bind10; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10);
-probe_recv!(ViaRecv11 __bind11; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11);
-probe_recv!(ViaRecv12 __bind12; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12);
+probe_recv!(ViaRecv1 __call1; S s);
+probe_recv!(ViaRecv2 __call2; S s A2 a2);
+probe_recv!(ViaRecv3 __call3; S s A2 a2 A3 a3);
+probe_recv!(ViaRecv4 __call4; S s A2 a2 A3 a3 A4 a4);
+probe_recv!(ViaRecv5 __call5; S s A2 a2 A3 a3 A4 a4 A5 a5);
+probe_recv!(ViaRecv6 __call6; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6);
+probe_recv!(ViaRecv7 __call7; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7);
+probe_recv!(ViaRecv8 __call8; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8);
+probe_recv!(ViaRecv9 __call9; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9);
+probe_recv!(ViaRecv10 __call10; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10);
+probe_recv!(ViaRecv11 __call11; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11);
+probe_recv!(ViaRecv12 __call12; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12);
 
 /// Holds the operand of an `.await` (or `ctx::bind!`) for one probe.
 pub struct AwaitProbe<T>(Cell<Option<T>>);

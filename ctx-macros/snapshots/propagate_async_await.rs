@@ -41,7 +41,7 @@ fn handle(
         let account = {
             let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                 (&&&::ctx::__private::Probe::new(load_account))
-                    .__bind1(__cx)(order.account),
+                    .__call1(__cx, order.account),
             ))
                 .__bind_await(__cx);
             __ctx_fut
@@ -50,13 +50,13 @@ fn handle(
         let receipt = {
             let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                 (&&&::ctx::__private::Probe::new(charge))
-                    .__bind2(__cx)(&account, order.amount),
+                    .__call2(__cx, &account, order.amount),
             ))
                 .__bind_await(__cx);
             __ctx_fut
         }
             .await?;
-        (&&&::ctx::__private::Probe::new(notify)).__bind1(__cx)(&receipt);
+        (&&&::ctx::__private::Probe::new(notify)).__call1(__cx, &receipt);
         Ok(receipt)
     }))
 }

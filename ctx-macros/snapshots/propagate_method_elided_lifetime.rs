@@ -20,6 +20,6 @@ fn display_name(&self, __cx: ::ctx::__private::Cx<'_, (user,)>, fallback: &str) 
     #[allow(unused_mut)]
     let __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
     let name = self.lookup(fallback);
-    (&&&::ctx::__private::Probe::new(audit)).__bind1(__cx)(name);
+    (&&&::ctx::__private::Probe::new(audit)).__call1(__cx, name);
     name
 }

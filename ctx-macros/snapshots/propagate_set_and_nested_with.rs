@@ -29,7 +29,7 @@ fn login(
     let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
     #[allow(unused_variables)]
     let request_id = ::ctx::__private::KeyRef::<request_id>::new(&__cx);
-    let id = (&&&::ctx::__private::Probe::new(lookup)).__bind1(__cx.__m())(token);
+    let id = (&&&::ctx::__private::Probe::new(lookup)).__call1(__cx.__m(), token);
     ::ctx::__private::set::<user, _>(__cx.__m(), Some(id));
     ::ctx::__private::with_keys!(
         [user : user, request_id : request_id] AdminRoot::new(), { audit_login(id) }

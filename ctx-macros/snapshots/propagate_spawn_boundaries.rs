@@ -49,7 +49,7 @@ fn fan_out(
                             let __cx = __ctx_own.cx_same();
                             {
                                 let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
-                                    (&&&::ctx::__private::Probe::new(fetch)).__bind0(__cx)(),
+                                    (&&&::ctx::__private::Probe::new(fetch)).__call0(__cx),
                                 ))
                                     .__bind_await(__cx);
                                 __ctx_fut
@@ -77,7 +77,7 @@ fn fan_out(
                         let __ctx_ambient = ::ctx::__private::enter(
                             ::ctx::__private::Cx::__storage(__cx),
                         );
-                        (&&&::ctx::__private::Probe::new(compress)).__bind1(__cx)(first)
+                        (&&&::ctx::__private::Probe::new(compress)).__call1(__cx, first)
                     }
                 });
                 __ctx_fork.__join_tokio(__ctx_handle)
@@ -98,7 +98,7 @@ fn fan_out(
                     let __ctx_ambient = ::ctx::__private::enter(
                         ::ctx::__private::Cx::__storage(__cx),
                     );
-                    (&&&::ctx::__private::Probe::new(checksum)).__bind1(__cx)(blocking)
+                    (&&&::ctx::__private::Probe::new(checksum)).__call1(__cx, blocking)
                 }
             });
             __ctx_fork.__join_thread(__ctx_handle)
@@ -113,7 +113,7 @@ fn fan_out(
                         ::ctx::__private::Cx::__storage(__cx),
                     );
                     (&&&::ctx::__private::Probe::new(score))
-                        .__bind2(::ctx::__private::Cx::__readonly(__cx))(item, thread)
+                        .__call2(::ctx::__private::Cx::__readonly(__cx), item, thread)
                 })
         }
             .collect()

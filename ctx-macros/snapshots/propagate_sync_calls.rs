@@ -26,9 +26,9 @@ pub fn process(
     #[allow(unused_mut)]
     let mut __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
     let checked = (&&&::ctx::__private::Probe::new(validate))
-        .__bind1(__cx.__m())(&order);
+        .__call1(__cx.__m(), &order);
     let total = (&&&::ctx::__private::Probe::new(pricing::total))
-        .__bind1(__cx.__m())(&checked);
-    (&&&::ctx::__private::Probe::new(Self::record)).__bind2(__cx.__m())(&checked, total);
+        .__call1(__cx.__m(), &checked);
+    (&&&::ctx::__private::Probe::new(Self::record)).__call2(__cx.__m(), &checked, total);
     checked.finish(total)
 }

@@ -22,7 +22,7 @@ fn __expansion() {
                 let order = {
                     let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                         (&&&::ctx::__private::Probe::new(load_order))
-                            .__bind1(__cx.__m())(id),
+                            .__call1(__cx.__m(), id),
                     ))
                         .__bind_await(__cx.__m());
                     __ctx_fut
@@ -31,7 +31,7 @@ fn __expansion() {
                 {
                     let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                         (&&&::ctx::__private::Probe::new(handle))
-                            .__bind1(__cx.__m())(order),
+                            .__call1(__cx.__m(), order),
                     ))
                         .__bind_await(__cx.__m());
                     __ctx_fut

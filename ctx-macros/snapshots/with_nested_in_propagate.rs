@@ -17,6 +17,6 @@ fn __expansion() {
         #[allow(unused_imports)]
         use ::ctx::__private::prelude::*;
         let __ctx_ambient = ::ctx::__private::enter_cx(&__cx);
-        (&&&::ctx::__private::Probe::new(audit_login)).__bind1(__cx.__m())(id)
+        (&&&::ctx::__private::Probe::new(audit_login)).__call1(__cx.__m(), id)
     };
 }

@@ -18,7 +18,7 @@ fn __expansion() {
         #[allow(unused_imports)]
         use ::ctx::__private::prelude::*;
         let __ctx_ambient = ::ctx::__private::enter_cx(&__cx);
-        let token = (&&&::ctx::__private::Probe::new(read_token)).__bind0(__cx.__m())();
-        (&&&::ctx::__private::Probe::new(authenticate)).__bind1(__cx.__m())(&token)
+        let token = (&&&::ctx::__private::Probe::new(read_token)).__call0(__cx.__m());
+        (&&&::ctx::__private::Probe::new(authenticate)).__call1(__cx.__m(), &token)
     };
 }

@@ -149,13 +149,13 @@ impl Rewriter {
         if n > MAX_ARITY {
             return None;
         }
-        let bind = Ident::new(&format!("__bind{n}"), call.func.span());
+        let method = Ident::new(&format!("__call{n}"), call.func.span());
         let func = &call.func;
         let args = call.args.iter();
         let cx = self.cx();
         let attrs = &call.attrs;
         Some(syn::parse_quote_spanned! {call.span()=>
-            #(#attrs)* (&&&::ctx::__private::Probe::new(#func)).#bind(#cx)(#(#args),*)
+            #(#attrs)* (&&&::ctx::__private::Probe::new(#func)).#method(#cx #(, #args)*)
         })
     }
 

@@ -4,7 +4,7 @@
 //! block, so the mirror follows the task rather than the thread.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, quote};
+use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::visit_mut::VisitMut;
@@ -73,7 +73,7 @@ pub fn expand(input: TokenStream, nested: bool) -> TokenStream {
     let errors = rw.into_errors();
     let st = Ident::new("__ctx_root", Span::mixed_site());
     let cx = crate::propagate::rewrite_cx_ident();
-    let bindings = crate::propagate::key_bindings_unchecked(&keys, &block.to_token_stream());
+    let bindings = crate::propagate::key_bindings_unchecked(&keys, &block);
     let guard = Ident::new("__ctx_ambient", Span::mixed_site());
     let head = quote! {
         #errors

@@ -29,7 +29,7 @@ use syn::{
 };
 
 use super::KeyArg;
-use super::expand::{cx_ident, key_bindings};
+use super::expand::{cx_ident, key_bindings, mentioned};
 
 const MAX_ARITY: usize = 12;
 
@@ -50,6 +50,9 @@ pub(crate) struct Rewriter {
     /// read-only copy (a `Fn` closure run on many threads at once can read
     /// the context but not change it).
     readonly: usize,
+    /// How many uses of the context were emitted so far: a closure whose
+    /// visit added some uses the context.
+    uses: std::cell::Cell<usize>,
     locals: HashSet<String>,
     errors: Vec<syn::Error>,
 }
@@ -61,6 +64,7 @@ impl Rewriter {
             mutable,
             checked,
             readonly: 0,
+            uses: std::cell::Cell::new(0),
             locals: HashSet::new(),
             errors: Vec::new(),
         }
@@ -88,6 +92,7 @@ impl Rewriter {
 
     /// The context expression at a use site.
     fn cx(&self) -> TokenStream {
+        self.used();
         let cx = cx_ident();
         if self.readonly > 0 {
             quote!(::ctx::__private::Cx::__readonly(#cx))
@@ -96,6 +101,10 @@ impl Rewriter {
         } else {
             quote!(#cx)
         }
+    }
+
+    fn used(&self) {
+        self.uses.set(self.uses.get() + 1);
     }
 
     fn key_path(&self, id: &Ident) -> TokenStream {
@@ -107,10 +116,10 @@ impl Rewriter {
 
     /// What a child starts with: its own `__cx` over the child storage, the
     /// ambient mirror (for closures) and the key bindings.
-    fn child_prelude(&self, own: &Ident, closure: bool, body: &TokenStream) -> TokenStream {
+    fn child_prelude(&self, own: &Ident, closure: bool, used: &[bool]) -> TokenStream {
         let cx = cx_ident();
         let mut_kw = self.mutable.then(|| quote!(mut));
-        let bindings = key_bindings(&self.keys, self.checked, body);
+        let bindings = key_bindings(&self.keys, self.checked, used);
         let guard = hidden("__ctx_ambient");
         let ambient = closure.then(|| quote!(let #guard = ::ctx::__private::enter_cx(&#cx);));
         quote! {
@@ -150,13 +159,19 @@ impl Rewriter {
             return None;
         }
         let method = Ident::new(&format!("__call{n}"), call.func.span());
-        let func = &call.func;
-        let args = call.args.iter();
         let cx = self.cx();
-        let attrs = &call.attrs;
-        Some(syn::parse_quote_spanned! {call.span()=>
-            #(#attrs)* (&&&::ctx::__private::Probe::new(#func)).#method(#cx #(, #args)*)
-        })
+        let holes = (1..=n).map(hole);
+        let f = hole(0);
+        let template = quote_spanned! {call.span()=>
+            (&&&::ctx::__private::Probe::new(#f)).#method(#cx #(, #holes)*)
+        };
+        let mut parts = vec![(*call.func).clone()];
+        parts.extend(call.args.iter().cloned());
+        let mut out = splice(template, parts);
+        if let Expr::MethodCall(m) = &mut out {
+            m.attrs.clone_from(&call.attrs);
+        }
+        Some(out)
     }
 
     /// The probe lives in a `let` so it is gone before the `.await`: the
@@ -169,12 +184,19 @@ impl Rewriter {
         }
     }
 
+    /// [`Self::await_probe`] as syntax, with `base` moved in.
+    fn await_bound(&self, base: Expr) -> Expr {
+        let template = self.await_probe(&hole_at(0, base.span()));
+        splice(template, vec![base])
+    }
+
     /// The child closure of a `'static` closure boundary.
     fn child_closure(&self, arg: &Expr) -> TokenStream {
         let own = hidden("__ctx_own");
         // A closure that uses the context mirrors it itself.
         let mirrored = matches!(arg, Expr::Closure(c) if mirrors(&c.body));
-        let prelude = self.child_prelude(&own, !mirrored, &arg.to_token_stream());
+        let used = mentioned(&self.keys, |m| m.visit_expr(arg));
+        let prelude = self.child_prelude(&own, !mirrored, &used);
         match arg {
             Expr::Closure(c) if c.inputs.is_empty() && c.asyncness.is_none() => {
                 let body = &c.body;
@@ -211,13 +233,18 @@ impl Rewriter {
                 quote!(#bound.await)
             }
         };
-        let prelude = self.child_prelude(&own, false, &inner);
+        let used = mentioned(&self.keys, |m| match arg {
+            Expr::Async(a) => m.visit_block(&a.block),
+            _ => m.visit_expr(arg),
+        });
+        let prelude = self.child_prelude(&own, false, &used);
         quote_spanned! {arg.span()=>
             ::ctx::__private::instrument(&#fork, async move { #prelude #inner })
         }
     }
 
     fn fork(&self) -> TokenStream {
+        self.used();
         let cx = cx_ident();
         let (fork, own) = (hidden("__ctx_fork"), hidden("__ctx_own"));
         quote! {
@@ -297,6 +324,7 @@ impl Rewriter {
         let args = args
             .map(|a| match a {
                 Expr::Closure(c) if !mirrors(&c.body) => {
+                    self.used();
                     let cx = cx_ident();
                     head = Some(quote!(let #st = ::ctx::__private::Cx::__storage(#cx);));
                     let mut c = c.clone();
@@ -371,10 +399,10 @@ impl Rewriter {
                 };
                 let mut e = e;
                 self.visit_expr_mut(&mut e);
-                let bound = self.await_probe(&e);
-                Some(syn::parse_quote_spanned!(mac.span()=> #bound))
+                Some(self.await_bound(e))
             }
             "with" if ours => {
+                self.used();
                 let keys = self.keys.iter().map(|k| {
                     let (id, p) = (&k.ident, &k.path);
                     quote!(#id: #p)
@@ -468,6 +496,7 @@ impl VisitMut for Rewriter {
             },
             _ => Chain::default(),
         };
+        let uses_before = self.uses.get();
         match e {
             Expr::MethodCall(m) if chain.parallel => {
                 // The receiver runs here; the closures run in parallel.
@@ -481,15 +510,18 @@ impl VisitMut for Rewriter {
             _ => visit_mut::visit_expr_mut(self, e),
         }
         if let Expr::Closure(c) = e {
-            mirror_in_closure(c);
+            if self.uses.get() > uses_before {
+                mirror_in_closure(c);
+            }
             return;
         }
         let new = match e {
             Expr::Call(call) => self.boundary_call(call).or_else(|| self.probe_call(call)),
             Expr::MethodCall(m) => self.boundary_method(m, chain),
             Expr::Await(a) => {
-                let bound = self.await_probe(&a.base);
-                Some(syn::parse_quote_spanned!(a.span()=> #bound.await))
+                let base = std::mem::replace(&mut *a.base, Expr::Verbatim(TokenStream::new()));
+                *a.base = self.await_bound(base);
+                None
             }
             _ => None,
         };
@@ -509,17 +541,58 @@ fn mirror_in_closure(c: &mut ExprClosure) {
     if c.asyncness.is_some() || matches!(&*c.body, Expr::Async(_)) {
         return;
     }
-    let body = &c.body;
-    let tokens = body.to_token_stream();
-    if !mentions(&tokens, "__cx") || mirrors(body) {
+    if mirrors(&c.body) {
         return;
     }
     let guard = hidden("__ctx_ambient");
     let cx = cx_ident();
-    *c.body = syn::parse_quote_spanned! {body.span()=> {
+    let h = hole(0);
+    let template = quote_spanned! {c.body.span()=> {
         let #guard = ::ctx::__private::enter(::ctx::__private::Cx::__storage(#cx));
-        #body
+        #h
     }};
+    let body = std::mem::replace(&mut *c.body, Expr::Verbatim(TokenStream::new()));
+    *c.body = splice(template, vec![body]);
+}
+
+/// The placeholder `__ctx_holeN` of a [`splice`] template.
+fn hole(i: usize) -> Ident {
+    hole_span(i, Span::call_site())
+}
+
+fn hole_span(i: usize, span: Span) -> Ident {
+    Ident::new(&format!("__ctx_hole{i}"), span)
+}
+
+fn hole_at(i: usize, span: Span) -> Expr {
+    let id = hole_span(i, span);
+    syn::parse_quote!(#id)
+}
+
+/// Parses a small template and moves `parts` into its placeholders
+/// (`__ctx_hole0`, `__ctx_hole1`, ..): the user's expressions, already
+/// rewritten, are moved into the output instead of being printed and
+/// parsed again at every enclosing level.
+fn splice(template: TokenStream, parts: Vec<Expr>) -> Expr {
+    struct Fill(Vec<Option<Expr>>);
+    impl VisitMut for Fill {
+        fn visit_expr_mut(&mut self, e: &mut Expr) {
+            if let Expr::Path(p) = e
+                && p.qself.is_none()
+                && let Some(id) = p.path.get_ident()
+                && let Some(i) = id.to_string().strip_prefix("__ctx_hole")
+                && let Ok(i) = i.parse::<usize>()
+                && let Some(part) = self.0.get_mut(i).and_then(Option::take)
+            {
+                *e = part;
+                return;
+            }
+            visit_mut::visit_expr_mut(self, e);
+        }
+    }
+    let mut e: Expr = syn::parse2(template).expect("a splice template is an expression");
+    Fill(parts.into_iter().map(Some).collect()).visit_expr_mut(&mut e);
+    e
 }
 
 /// Whether a closure body starts by installing the mirror.
@@ -529,15 +602,6 @@ fn mirrors(body: &Expr) -> bool {
     };
     matches!(b.block.stmts.first(), Some(Stmt::Local(l))
         if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "__ctx_ambient"))
-}
-
-/// Whether `tokens` contain the identifier `name`.
-fn mentions(tokens: &TokenStream, name: &str) -> bool {
-    tokens.clone().into_iter().any(|t| match t {
-        proc_macro2::TokenTree::Ident(i) => i == name,
-        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), name),
-        _ => false,
-    })
 }
 
 /// What a method call's receiver chain says about the call.

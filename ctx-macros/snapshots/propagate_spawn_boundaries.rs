@@ -37,53 +37,45 @@ fn fan_out(
         #[allow(unused_mut)]
         let __cx = __own.cx::<__W>();
         let first = {
-            let __ctx_fut = (&&::ctx::__private::AwaitProbe::new({
-                let __ctx_fork = ::ctx::__private::fork(&__cx);
-                let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
-                let __ctx_handle = tokio::spawn(
-                    ::ctx::__private::instrument(
-                        &__ctx_fork,
-                        async move {
-                            let __ctx_own = __ctx_own;
-                            #[allow(unused_mut)]
-                            let __cx = __ctx_own.cx_same();
-                            {
-                                let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
-                                    (&&&::ctx::__private::Probe::new(fetch)).__call0(__cx),
-                                ))
-                                    .__bind_await(__cx);
-                                __ctx_fut
-                            }
-                                .await
-                        },
-                    ),
-                );
-                __ctx_fork.__join_tokio(__ctx_handle)
-            }))
-                .__bind_await(__cx);
-            __ctx_fut
+            let __ctx_fork = ::ctx::__private::fork(&__cx);
+            let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
+            let __ctx_handle = tokio::spawn(
+                ::ctx::__private::instrument(
+                    &__ctx_fork,
+                    async move {
+                        let __ctx_own = __ctx_own;
+                        #[allow(unused_mut)]
+                        let __cx = __ctx_own.cx_same();
+                        {
+                            let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
+                                (&&&::ctx::__private::Probe::new(fetch)).__call0(__cx),
+                            ))
+                                .__bind_await(__cx);
+                            __ctx_fut
+                        }
+                            .await
+                    },
+                ),
+            );
+            __ctx_fork.__join_tokio(__ctx_handle)
         }
             .await
             .unwrap();
         let blocking = {
-            let __ctx_fut = (&&::ctx::__private::AwaitProbe::new({
-                let __ctx_fork = ::ctx::__private::fork(&__cx);
-                let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
-                let __ctx_handle = tokio::task::spawn_blocking(move || {
-                    let __ctx_own = __ctx_own;
-                    #[allow(unused_mut)]
-                    let __cx = __ctx_own.cx_same();
-                    {
-                        let __ctx_ambient = ::ctx::__private::enter(
-                            ::ctx::__private::Cx::__storage(__cx),
-                        );
-                        (&&&::ctx::__private::Probe::new(compress)).__call1(__cx, first)
-                    }
-                });
-                __ctx_fork.__join_tokio(__ctx_handle)
-            }))
-                .__bind_await(__cx);
-            __ctx_fut
+            let __ctx_fork = ::ctx::__private::fork(&__cx);
+            let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
+            let __ctx_handle = tokio::task::spawn_blocking(move || {
+                let __ctx_own = __ctx_own;
+                #[allow(unused_mut)]
+                let __cx = __ctx_own.cx_same();
+                {
+                    let __ctx_ambient = ::ctx::__private::enter(
+                        ::ctx::__private::Cx::__storage(__cx),
+                    );
+                    (&&&::ctx::__private::Probe::new(compress)).__call1(__cx, first)
+                }
+            });
+            __ctx_fork.__join_tokio(__ctx_handle)
         }
             .await
             .unwrap();

@@ -53,6 +53,9 @@ pub(crate) struct Rewriter {
     /// How many uses of the context were emitted so far: a closure whose
     /// visit added some uses the context.
     uses: std::cell::Cell<usize>,
+    /// Locals bound to the handle of a spawn rewritten here (a
+    /// `ctx::JoinHandle`/`ThreadJoinHandle`): awaiting them needs no probe.
+    handles: HashSet<String>,
     locals: HashSet<String>,
     errors: Vec<syn::Error>,
 }
@@ -65,6 +68,7 @@ impl Rewriter {
             checked,
             readonly: 0,
             uses: std::cell::Cell::new(0),
+            handles: HashSet::new(),
             locals: HashSet::new(),
             errors: Vec::new(),
         }
@@ -181,6 +185,19 @@ impl Rewriter {
         let f = hidden("__ctx_fut");
         quote_spanned! {base.span()=>
             { let #f = (&&::ctx::__private::AwaitProbe::new(#base)).__bind_await(#cx); #f }
+        }
+    }
+
+    /// An awaited spawn handle (the spawn itself, or a local bound to it):
+    /// not a propagated call, so its `.await` needs no probe.
+    fn is_handle(&self, base: &Expr) -> bool {
+        match base {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|i| self.handles.contains(&i.to_string())),
+            Expr::Paren(p) => self.is_handle(&p.expr),
+            e => is_spawn_handle(e),
         }
     }
 
@@ -470,6 +487,28 @@ impl VisitMut for Rewriter {
         // A nested fn/impl/mod is its own scope: its calls are not ours.
     }
 
+    fn visit_block_mut(&mut self, b: &mut syn::Block) {
+        let outer = self.handles.clone();
+        visit_mut::visit_block_mut(self, b);
+        self.handles = outer;
+    }
+
+    fn visit_local_mut(&mut self, l: &mut syn::Local) {
+        visit_mut::visit_local_mut(self, l);
+        let pat = match &l.pat {
+            syn::Pat::Type(t) => &*t.pat,
+            p => p,
+        };
+        if let syn::Pat::Ident(p) = pat {
+            let name = p.ident.to_string();
+            if l.init.as_ref().is_some_and(|i| is_spawn_handle(&i.expr)) {
+                self.handles.insert(name);
+            } else {
+                self.handles.remove(&name);
+            }
+        }
+    }
+
     fn visit_stmt_mut(&mut self, s: &mut Stmt) {
         if let Stmt::Macro(m) = s
             && let Some(e) = self.rewrite_macro(&m.mac)
@@ -518,6 +557,7 @@ impl VisitMut for Rewriter {
         let new = match e {
             Expr::Call(call) => self.boundary_call(call).or_else(|| self.probe_call(call)),
             Expr::MethodCall(m) => self.boundary_method(m, chain),
+            Expr::Await(a) if self.is_handle(&a.base) => None,
             Expr::Await(a) => {
                 let base = std::mem::replace(&mut *a.base, Expr::Verbatim(TokenStream::new()));
                 *a.base = self.await_bound(base);
@@ -529,6 +569,16 @@ impl VisitMut for Rewriter {
             *e = new;
         }
     }
+}
+
+/// Whether `e` is a spawn rewritten here, whose value is the child's
+/// handle (`{ let __ctx_fork = ..; .. }`).
+fn is_spawn_handle(e: &Expr) -> bool {
+    let Expr::Block(b) = e else {
+        return false;
+    };
+    matches!(b.block.stmts.first(), Some(Stmt::Local(l))
+        if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "__ctx_fork"))
 }
 
 /// A closure that uses the context installs it as the ambient mirror while

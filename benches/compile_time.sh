@@ -24,6 +24,9 @@
 # Env:   RUNS=5          timed builds per crate (default 5)
 #        PROFILE=release build with --release (default: dev profile)
 #        KEEP=1          keep the generated crates (path is printed)
+#        OPT_MACROS=1    add `[profile.dev.build-override] opt-level = 3` to
+#                        both crates (proc macros and build scripts built
+#                        optimized: a setting of the user's workspace)
 set -euo pipefail
 
 N=${1:-300}
@@ -58,6 +61,9 @@ tokio = { version = "1", features = ["rt"] }
 
 [workspace]
 EOF
+    if [[ -n "${OPT_MACROS:-}" ]]; then
+        printf '\n[profile.dev.build-override]\nopt-level = 3\n'
+    fi
 }
 
 # Function kinds by index: every 10th is an async fn with a `mut` key

@@ -126,19 +126,30 @@ impl Frame {
 }
 
 /// Scans the frame starting at `first` for `key`: its slot, or the
-/// terminator (null `ptr`, no value) if the key is absent.
+/// terminator (null `ptr`, no value) if the key is absent. The first slot
+/// is checked inline; the loop over the others is one shared function, so
+/// a read site stays small.
 ///
 /// # Safety
 /// `first` came from [`Frame::first`] of a frame that is still alive.
 #[inline]
 unsafe fn scan(first: *const Slot, key: &'static KeyInfo) -> *const Slot {
+    // SAFETY: `first` points at a live slot (the terminator at least).
+    if unsafe { ptr::eq((*first).key, key) } {
+        return first;
+    }
+    // SAFETY: as for `scan`.
+    unsafe { scan_rest(first, key) }
+}
+
+/// # Safety
+/// As for [`scan`].
+#[inline(never)]
+unsafe fn scan_rest(first: *const Slot, key: &'static KeyInfo) -> *const Slot {
     let mut s = first;
     // SAFETY: every frame ends with a terminator slot (null key), so the
     // scan stops inside the allocation.
     unsafe {
-        if ptr::eq((*s).key, key) {
-            return s;
-        }
         loop {
             let k = (*s).key;
             if ptr::eq(k, key) || k.is_null() {

@@ -274,12 +274,7 @@ impl Rewriter {
         let Expr::Path(p) = &*call.func else {
             return None;
         };
-        let segs: Vec<String> = p
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
+        let segs = segment_names(&p.path);
         let last = segs.last()?.as_str();
         let prefix = &segs[..segs.len() - 1];
         let has = |s: &str| prefix.iter().any(|x| x == s);
@@ -399,12 +394,7 @@ impl Rewriter {
 
     /// `ctx::set!`, `ctx::bind!`, `ctx::with!`, `join!`/`try_join!`.
     fn rewrite_macro(&mut self, mac: &Macro) -> Option<Expr> {
-        let segs: Vec<String> = mac
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
+        let segs = segment_names(&mac.path);
         let (first, last) = (segs.first()?.as_str(), segs.last()?.as_str());
         let ours = segs.len() == 1 || (segs.len() == 2 && first == "ctx");
         match last {
@@ -569,6 +559,11 @@ impl VisitMut for Rewriter {
             *e = new;
         }
     }
+}
+
+/// The names of a path's segments, `["tokio", "task", "spawn"]`.
+fn segment_names(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
 }
 
 /// Whether `e` is a spawn rewritten here, whose value is the child's

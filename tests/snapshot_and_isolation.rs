@@ -187,3 +187,44 @@ async fn ambient_mirror_matches_the_function_and_is_empty_outside() {
     assert_eq!(b, [s("t2"), s("t2"), s("changed")]);
     assert_eq!(ambient_user(), None);
 }
+
+/// A function without `mut` keys: its children cannot write, so they share
+/// one read-only snapshot of the frame current at the spawn.
+#[ctx::propagate(user)]
+async fn read_only_fan_out(
+    gate: std::sync::Arc<tokio::sync::Semaphore>,
+) -> Vec<tokio::task::JoinHandle<String>> {
+    let waiting = tokio::spawn(async move {
+        gate.acquire().await.unwrap().forget();
+        read_user()
+    });
+    let now = tokio::spawn(async move { read_user() });
+    vec![waiting.into_inner(), now.into_inner()]
+}
+
+#[ctx::propagate(mut user)]
+async fn writes_between_read_only_spawns() -> Vec<String> {
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    ctx::set!(user, "first".to_string());
+    let mut early = read_only_fan_out(gate.clone()).await;
+    ctx::set!(user, "second".to_string());
+    let late = read_only_fan_out(gate.clone()).await;
+    gate.add_permits(2);
+    let mut out = Vec::new();
+    for h in early.drain(..).chain(late) {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_children_see_the_frame_at_their_spawn() {
+    for _ in 0..20 {
+        let out = req("root", 9)
+            .scope(writes_between_read_only_spawns())
+            .await;
+        // The first two were spawned while `user` was "first" (one of them
+        // reads after the parent changed it), the last two after "second".
+        assert_eq!(out, ["first", "first", "second", "second"]);
+    }
+}

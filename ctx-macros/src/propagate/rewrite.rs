@@ -569,11 +569,17 @@ fn segment_names(path: &syn::Path) -> Vec<String> {
 /// Whether `e` is a spawn rewritten here, whose value is the child's
 /// handle (`{ let __ctx_fork = ..; .. }`).
 fn is_spawn_handle(e: &Expr) -> bool {
+    starts_with_let(e, "__ctx_fork")
+}
+
+/// Whether `e` is a block whose first statement binds `name`: how the
+/// rewriter recognises the blocks it generated itself.
+fn starts_with_let(e: &Expr, name: &str) -> bool {
     let Expr::Block(b) = e else {
         return false;
     };
     matches!(b.block.stmts.first(), Some(Stmt::Local(l))
-        if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "__ctx_fork"))
+        if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == name))
 }
 
 /// A closure that uses the context installs it as the ambient mirror while
@@ -642,11 +648,7 @@ fn splice(template: TokenStream, parts: Vec<Expr>) -> Expr {
 
 /// Whether a closure body starts by installing the mirror.
 fn mirrors(body: &Expr) -> bool {
-    let Expr::Block(b) = body else {
-        return false;
-    };
-    matches!(b.block.stmts.first(), Some(Stmt::Local(l))
-        if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "__ctx_ambient"))
+    starts_with_let(body, "__ctx_ambient")
 }
 
 /// What a method call's receiver chain says about the call.

@@ -103,7 +103,9 @@ fn guards_dropped_out_of_order_panic_and_leave_no_context() {
     assert!(msg.contains("out of order"), "{msg}");
     drop(b);
     assert_eq!(ambient_user(), None, "no stale or dangling context");
-    drop(gb);
+    // The guard that was left in force is out of order too now.
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(gb)));
+    assert!(r.is_err());
     assert_eq!(ambient_user(), None);
     drop(a);
     // A forgotten guard keeps its context alive instead of dangling.
@@ -115,6 +117,7 @@ fn guards_dropped_out_of_order_panic_and_leave_no_context() {
 
 // A hand-written `Key` that claims another key's identity cannot make a
 // read reinterpret that key's value.
+#[allow(non_camel_case_types)]
 mod forged {
     pub enum victim {}
     impl ctx::Key for victim {
@@ -186,7 +189,10 @@ async fn scenario13_a_handle_sent_to_another_request_writes_only_its_spawner() {
         assert_eq!(two_saw, "bob");
         assert_eq!(two_root.user, "bob");
         let (_, one_root) = one.await.unwrap();
-        assert_eq!(one_root.user, "alice-admin", "the write reaches its spawner");
+        assert_eq!(
+            one_root.user, "alice-admin",
+            "the write reaches its spawner"
+        );
     }
 }
 
@@ -240,7 +246,11 @@ fn scenario14_a_stolen_plain_job_sees_no_context() {
         let (tx, rx) = mpsc::channel();
         let out = pool.install(|| ctx::with!(req("alice", 1), { request_that_waits_in_rayon(tx) }));
         assert_eq!(out, "alice/alice/alice");
-        assert_eq!(rx.recv().unwrap(), None, "the plain job ran without context");
+        assert_eq!(
+            rx.recv().unwrap(),
+            None,
+            "the plain job ran without context"
+        );
     }
 }
 
@@ -296,7 +306,10 @@ fn threads_joined_in_rayon(n: usize) -> usize {
         })
     };
     let handles: Vec<_> = (0..n).map(spawn).collect();
-    let (left, right): (Vec<_>, Vec<_>) = handles.into_iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let (left, right): (Vec<_>, Vec<_>) = handles
+        .into_iter()
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 0);
     rayon::join(
         move || left.into_iter().for_each(|(_, h)| h.join().unwrap()),
         move || right.into_iter().for_each(|(_, h)| h.join().unwrap()),
@@ -377,7 +390,11 @@ async fn timed_out_handle_spawn_blocking() -> String {
         std::thread::sleep(Duration::from_millis(30));
         ctx::set!(user, "phantom".to_string());
     });
-    assert!(tokio::time::timeout(Duration::from_millis(1), h).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1), h)
+            .await
+            .is_err()
+    );
     tokio::time::sleep(Duration::from_millis(60)).await;
     user.clone()
 }
@@ -471,13 +488,67 @@ async fn spawn_arguments_are_evaluated_in_the_parent() {
 #[ctx::propagate(mut user)]
 async fn join_inside_nested_root() -> String {
     let h = tokio::spawn(async move { ctx::set!(user, "written".to_string()) });
-    ctx::with!(Picky { user: "nested".into(), picky_total: 0 }, {
-        h.await.unwrap();
-    });
+    ctx::with!(
+        Picky {
+            user: "nested".into(),
+            picky_total: 0
+        },
+        {
+            h.await.unwrap();
+        }
+    );
     user.clone()
 }
 
 #[tokio::test]
 async fn a_handle_awaited_in_a_nested_root_still_writes_its_spawner() {
-    assert_eq!(req("ann", 1).scope(join_inside_nested_root()).await, "written");
+    assert_eq!(
+        req("ann", 1).scope(join_inside_nested_root()).await,
+        "written"
+    );
+}
+
+// Item 10: two `rayon::join` closures may both use and change the context:
+// each has its own child context, merged after the join in argument order.
+#[ctx::propagate(mut user, mut audit)]
+fn two_writers_in_rayon_join() -> (String, Vec<String>) {
+    rayon::join(
+        || {
+            ctx::set!(user, "left".to_string());
+            let mut a = audit.clone();
+            a.push("left".into());
+            ctx::set!(audit, a);
+        },
+        || {
+            std::thread::sleep(Duration::from_millis(2));
+            ctx::set!(user, "right".to_string());
+            let mut a = audit.clone();
+            a.push("right".into());
+            ctx::set!(audit, a);
+        },
+    );
+    (user.clone(), audit.clone())
+}
+
+#[test]
+fn rayon_join_closures_write_in_argument_order() {
+    for _ in 0..10 {
+        let (u, a) = ctx::with!(req("ann", 1), { two_writers_in_rayon_join() });
+        assert_eq!(u, "right");
+        assert_eq!(a, ["left", "right"]);
+    }
+    // In a `with!` block, both closures call path functions.
+    let (x, y) = ctx::with!(req("ann", 1), {
+        rayon::join(
+            || {
+                std::thread::yield_now();
+                ambient_user()
+            },
+            || {
+                std::thread::yield_now();
+                ambient_user()
+            },
+        )
+    });
+    assert_eq!((x.as_deref(), y.as_deref()), (Some("ann"), Some("ann")));
 }

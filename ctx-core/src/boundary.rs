@@ -1,34 +1,42 @@
 //! Spawn boundaries: the child's storage is a snapshot taken at the spawn
-//! call; its writes come back when the spawner's side observes a normal
-//! completion (a join), and are dropped on panic or cancellation.
+//! call; its writes go back to the context that spawned it — never to
+//! whoever happens to join it — when the spawner's side observes a normal
+//! completion (a join), and are dropped on panic, cancellation or abort.
 
+use std::cell::Cell;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
-use crate::ambient::with_ambient;
 use crate::cx::{Cx, Owned};
+use crate::future::Bound;
 use crate::storage::Storage;
 
-/// The child storage of a spawn: a snapshot of the spawner's values.
+/// The child storage of a spawn: a snapshot of the spawner's values, whose
+/// writes go back to the spawner.
 #[inline]
 pub fn fork<W>(cx: &Cx<'_, W>) -> Owned<W> {
     Owned::new(cx.__storage().fork())
 }
 
-/// Applies a finished child's writes to the context that joins it: the
-/// ambient context of the joining code.
-fn back_propagate(child: &Storage) {
-    if child.was_written() {
-        with_ambient(|joiner| {
-            if let Some(joiner) = joiner
-                && !std::ptr::eq(joiner, child)
-            {
-                joiner.merge_from(child);
-            }
-        });
+/// Merges the forks of scoped closures (`rayon::join`) into their spawner,
+/// in argument order, after the call returned normally.
+#[inline]
+pub fn join_forks<W, const N: usize>(forks: [Owned<W>; N]) {
+    for f in forks {
+        f.st.merge_into_spawner();
     }
+}
+
+/// A future handed to code that expects a plain future (`block_on`): a
+/// propagated one is bound to the context, and either way it runs with the
+/// context mirrored.
+#[inline]
+pub fn bind_here<Fut: Future>(st: &Storage, fut: Fut) -> Bound<Fut> {
+    Bound::new(Storage::share(st), fut)
 }
 
 impl<W> Owned<W> {
@@ -48,31 +56,31 @@ impl<W> Owned<W> {
         inner.map(|h| self.__join_thread(h))
     }
 
-    /// Wraps a closure run by a pool whose handle we do not see: when it
-    /// returns normally, its writes go to the spawner's storage `parent`.
+    /// Wraps a closure for a spawn whose handle may not be ours (a
+    /// `JoinSet`, a runtime `Handle`): its normal return is recorded, and
+    /// [`Adopt`] decides after the spawn call whether a handle merges at its
+    /// join or the return merges.
     #[doc(hidden)]
-    pub fn __merge_on_return<P, T, F: FnOnce() -> T>(
-        self,
-        parent: &Cx<'_, P>,
+    pub fn __merge_on_return<T, F: FnOnce() -> T>(
+        &self,
         f: F,
-    ) -> impl FnOnce() -> T + use<W, P, T, F> {
-        let parent: Owned<P> = parent.__share();
-        let child = self.st;
+    ) -> impl FnOnce() -> T + use<W, T, F> {
+        self.st.deliver_undecided();
+        let child = Arc::clone(&self.st);
         move || {
             let out = f();
-            parent.st.merge_from(&child);
+            child.finished();
             out
         }
     }
 
-    /// Wraps a future whose handle we do not see (`JoinSet::spawn`): when it
-    /// completes, its writes go to the spawner's storage `parent`.
+    /// [`Owned::__merge_on_return`] for a future.
     #[doc(hidden)]
-    pub fn __merge_on_done<P, Fut: Future>(self, parent: &Cx<'_, P>, fut: Fut) -> MergeOnDone<Fut> {
+    pub fn __merge_on_done<Fut: Future>(&self, fut: Fut) -> MergeOnDone<Fut> {
+        self.st.deliver_undecided();
         MergeOnDone {
             fut,
-            parent: parent.__share::<P>().st,
-            child: self.st,
+            child: Arc::clone(&self.st),
         }
     }
 }
@@ -81,7 +89,6 @@ impl<W> Owned<W> {
 #[doc(hidden)]
 pub struct MergeOnDone<Fut> {
     fut: Fut,
-    parent: Arc<Storage>,
     child: Arc<Storage>,
 }
 
@@ -92,15 +99,51 @@ impl<Fut: Future> Future for MergeOnDone<Fut> {
         let this = unsafe { self.get_unchecked_mut() };
         let out = unsafe { Pin::new_unchecked(&mut this.fut) }.poll(cx);
         if out.is_ready() {
-            this.parent.merge_from(&this.child);
+            this.child.finished();
         }
         out
     }
 }
 
+/// What a method spawn returned, with the child's storage: a tokio
+/// `JoinHandle` becomes a [`JoinHandle`] that merges at its join; anything
+/// else (a `JoinSet`'s `AbortHandle`) is returned as it is and the child's
+/// normal completion merges.
+#[doc(hidden)]
+pub struct Adopt<W, T>(Cell<Option<(Owned<W>, T)>>);
+
+impl<W, T> Adopt<W, T> {
+    #[inline]
+    pub fn new(child: Owned<W>, spawned: T) -> Self {
+        Adopt(Cell::new(Some((child, spawned))))
+    }
+
+    fn take(&self) -> (Owned<W>, T) {
+        match self.0.take() {
+            Some(x) => x,
+            None => unreachable!("a probe is used once"),
+        }
+    }
+}
+
+/// Level 1 of [`Adopt`]: no handle to wrap.
+#[doc(hidden)]
+pub trait AdoptPlain<T> {
+    fn __adopt(self) -> T;
+}
+
+impl<W, T> AdoptPlain<T> for &Adopt<W, T> {
+    #[inline]
+    fn __adopt(self) -> T {
+        let (child, t) = self.take();
+        child.st.decide(false);
+        t
+    }
+}
+
 /// The handle of a `std::thread` spawned in a propagated body: like
 /// [`std::thread::JoinHandle`], and `join` brings the thread's context
-/// changes back to the joiner.
+/// changes back to the context that spawned it — whoever calls `join`.
 ///
 /// ```
 /// ctx::keys! { pub step: u32; }
@@ -122,14 +165,14 @@ pub struct ThreadJoinHandle<T> {
 
 impl<T> ThreadJoinHandle<T> {
     /// Waits for the thread; if it returned normally, applies its context
-    /// changes to the calling context. A panic discards them.
+    /// changes to the context that spawned it. A panic discards them.
     ///
     /// # Errors
     /// The thread's panic payload, as [`std::thread::JoinHandle::join`].
     pub fn join(self) -> std::thread::Result<T> {
         let out = self.inner.join();
         if out.is_ok() {
-            back_propagate(&self.child);
+            self.child.merge_into_spawner();
         }
         out
     }
@@ -150,20 +193,33 @@ impl<T> ThreadJoinHandle<T> {
     }
 }
 
+impl<T> fmt::Debug for ThreadJoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadJoinHandle")
+            .field("thread", self.inner.thread())
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(feature = "tokio")]
-pub use self::tokio_handle::JoinHandle;
+pub use self::tokio_handle::{AdoptHandle, JoinHandle};
 
 #[cfg(feature = "tokio")]
 mod tokio_handle {
-    use super::{Arc, Context, Future, Owned, Pin, Poll, Storage, back_propagate};
+    use super::{
+        Adopt, Arc, AtomicBool, Context, Future, Ordering, Owned, Pin, Poll, Storage, fmt,
+    };
 
     /// The handle of a task or blocking closure spawned in a propagated
     /// body: like [`tokio::task::JoinHandle`], and awaiting it brings the
-    /// child's context changes back to the awaiting context.
+    /// child's context changes back to the context that spawned it —
+    /// whoever awaits the handle, so a handle sent to another request never
+    /// changes that request.
     ///
     /// Changes are applied when the child finished normally (also when it
-    /// returned an `Err` value of its own), and dropped when it panicked or
-    /// was cancelled. A handle that is never awaited changes nothing.
+    /// returned an `Err` value of its own), and dropped when it panicked,
+    /// was cancelled or [`abort`](Self::abort)ed. A handle that is never
+    /// awaited changes nothing.
     ///
     /// ```
     /// ctx::keys! { pub user: Option<String>; }
@@ -183,6 +239,7 @@ mod tokio_handle {
     pub struct JoinHandle<T> {
         inner: tokio::task::JoinHandle<T>,
         child: Option<Arc<Storage>>,
+        aborted: AtomicBool,
     }
 
     impl<W> Owned<W> {
@@ -191,13 +248,31 @@ mod tokio_handle {
             JoinHandle {
                 inner,
                 child: Some(self.st),
+                aborted: AtomicBool::new(false),
             }
         }
     }
 
+    /// Level 2 of [`Adopt`]: a tokio handle becomes a ctx handle.
+    #[doc(hidden)]
+    pub trait AdoptHandle<T> {
+        fn __adopt(self) -> JoinHandle<T>;
+    }
+
+    impl<W, T> AdoptHandle<T> for &&Adopt<W, tokio::task::JoinHandle<T>> {
+        #[inline]
+        fn __adopt(self) -> JoinHandle<T> {
+            let (child, h) = self.take();
+            child.st.decide(true);
+            child.__join_tokio(h)
+        }
+    }
+
     impl<T> JoinHandle<T> {
-        /// Cancels the task; its context changes are dropped.
+        /// Cancels the task; its context changes are dropped, also if it had
+        /// already finished.
         pub fn abort(&self) {
+            self.aborted.store(true, Ordering::Release);
             self.inner.abort();
         }
 
@@ -206,7 +281,9 @@ mod tokio_handle {
             self.inner.is_finished()
         }
 
-        /// A handle that can cancel the task.
+        /// A handle that can cancel the task. Cancelling through it drops
+        /// the changes of a task that had not finished; one that had
+        /// finished still brings them back when this handle is awaited.
         pub fn abort_handle(&self) -> tokio::task::AbortHandle {
             self.inner.abort_handle()
         }
@@ -229,10 +306,19 @@ mod tokio_handle {
             let out = Pin::new(&mut this.inner).poll(cx);
             if let Poll::Ready(Ok(_)) = &out
                 && let Some(child) = this.child.take()
+                && !this.aborted.load(Ordering::Acquire)
             {
-                back_propagate(&child);
+                child.merge_into_spawner();
             }
             out
+        }
+    }
+
+    impl<T> fmt::Debug for JoinHandle<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("JoinHandle")
+                .field("id", &self.inner.id())
+                .finish_non_exhaustive()
         }
     }
 }

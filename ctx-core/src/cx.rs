@@ -93,15 +93,7 @@ impl<N> Owned<N> {
     }
 
     pub(crate) fn from_ref(st: &Storage) -> Self {
-        let p: *const Storage = st;
-        // SAFETY: every `Storage` lives in an `Arc` (its only constructors
-        // return `Arc<Storage>`), so `p` points into an Arc allocation that
-        // is alive for the duration of the `&Storage` borrow.
-        let st = unsafe {
-            Arc::increment_strong_count(p);
-            Arc::from_raw(p)
-        };
-        Owned::new(st)
+        Owned::new(Storage::share(st))
     }
 
     /// Borrows the context with the witness it was forked under.

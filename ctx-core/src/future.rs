@@ -7,7 +7,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::ambient::enter;
+use std::mem::ManuallyDrop;
+
+use crate::ambient::mirrored;
 use crate::cx::Owned;
 use crate::storage::Storage;
 
@@ -96,16 +98,20 @@ impl<N, F: NeedsContext> Future for Requires<N, F> {
 }
 
 /// A future running in a context: the storage is the ambient one while the
-/// inner future is polled.
+/// inner future is polled, and while it is dropped (so the drop code of a
+/// cancelled future runs in its own context).
 #[must_use = "futures do nothing unless polled"]
 pub struct Bound<Fut> {
     st: Arc<Storage>,
-    fut: Fut,
+    fut: ManuallyDrop<Fut>,
 }
 
 impl<Fut> Bound<Fut> {
     pub(crate) fn new(st: Arc<Storage>, fut: Fut) -> Self {
-        Bound { st, fut }
+        Bound {
+            st,
+            fut: ManuallyDrop::new(fut),
+        }
     }
 }
 
@@ -114,10 +120,19 @@ impl<Fut: Future> Future for Bound<Fut> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Fut::Output> {
         // SAFETY: `fut` is structurally pinned: it is never moved out of
-        // `Bound`, and `Bound` has no `Drop` impl.
+        // `Bound`; `Drop` drops it in place.
         let this = unsafe { self.get_unchecked_mut() };
-        let _ambient = enter(&this.st);
-        unsafe { Pin::new_unchecked(&mut this.fut) }.poll(cx)
+        let fut = unsafe { Pin::new_unchecked(&mut *this.fut) };
+        mirrored(&this.st, || fut.poll(cx))
+    }
+}
+
+impl<Fut> Drop for Bound<Fut> {
+    fn drop(&mut self) {
+        let fut = &mut self.fut;
+        // SAFETY: `fut` is dropped exactly once, here, in place (it may be
+        // pinned), and never used afterwards.
+        mirrored(&self.st, || unsafe { ManuallyDrop::drop(fut) });
     }
 }
 

@@ -24,8 +24,8 @@ pub use root::Root;
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::ambient::{Enter, enter};
-    pub use crate::boundary::{MergeOnDone, fork};
+    pub use crate::ambient::{Enter, enter, mirrored, unmirrored, unmirrored_with};
+    pub use crate::boundary::{Adopt, MergeOnDone, bind_here, fork, join_forks};
     pub use crate::cx::{Covered, Cx, Has, HasMut, Mut, Need, Owned, ReadOnly, WriteInParallel};
     pub use crate::future::{AsyncBody, Bound, NeedsContext, Requires, instrument};
     pub use crate::key::{MergeFn, merge_append, merge_keep, merge_replace, merge_with};
@@ -49,7 +49,7 @@ pub mod __private {
 
     /// Enters a storage for a synchronous body.
     #[inline]
-    pub fn enter_cx<'a, W>(cx: &Cx<'a, W>) -> Enter<'a> {
+    pub fn enter_cx<W>(cx: &Cx<'_, W>) -> Enter {
         enter(cx.__storage())
     }
 }

@@ -197,4 +197,7 @@ pub mod prelude {
         ViaRecv7 as _, ViaRecv8 as _, ViaRecv9 as _, ViaRecv10 as _, ViaRecv11 as _,
         ViaRecv12 as _,
     };
+    #[cfg(feature = "tokio")]
+    pub use crate::boundary::AdoptHandle as _;
+    pub use crate::boundary::AdoptPlain as _;
 }

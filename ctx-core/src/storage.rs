@@ -2,6 +2,12 @@
 //! copied on write, so a read is one load and a short scan, and a snapshot
 //! is one reference-count increment.
 //!
+//! A key's identity in a frame is the `TypeId` of the key type itself, not
+//! anything a `Key` impl returns: a value stored under `K` is always a
+//! `K::Value` (the only writers are typed by `K`, and merged values are
+//! type-checked before they are published), so a hand-written `Key` impl
+//! cannot make a read reinterpret another key's value.
+//!
 //! A frame is one allocation: `Arc<[Slot]>` laid out as
 //! `[header, entry.., terminator]`. The storage's atomic pointer points at
 //! the first entry, so a read needs no length: it scans until it meets its
@@ -9,9 +15,9 @@
 //! which turns that thin pointer back into the `Arc<[Slot]>` for a snapshot
 //! without a lock.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::key::{Key, KeyInfo};
@@ -19,9 +25,16 @@ use crate::key::{Key, KeyInfo};
 /// A type-erased context value.
 pub type Value = Arc<dyn Any + Send + Sync>;
 
+/// A key's identity in a frame: the `TypeId` of the key type.
+#[inline(always)]
+fn id<K: Key>() -> TypeId {
+    TypeId::of::<K>()
+}
+
 /// One key and its value, as a root hands them to a storage.
 pub struct Entry {
-    key: &'static KeyInfo,
+    key: TypeId,
+    info: &'static KeyInfo,
     value: Value,
 }
 
@@ -29,43 +42,57 @@ impl Entry {
     /// Builds the entry of key `K`.
     pub fn new<K: Key>(value: K::Value) -> Self {
         Entry {
-            key: K::info(),
+            key: id::<K>(),
+            info: K::info(),
             value: Arc::new(value),
         }
     }
 }
 
-/// One slot of a frame. For an entry: its key, the address of its value
-/// (read without going through the `dyn Any` vtable) and the value.
+/// One slot of a frame. For an entry: its key, the key's name and merge
+/// policy, the address of its value (read without going through the
+/// `dyn Any` vtable) and the value. The header and the terminator have a
+/// null `ptr`.
 #[derive(Clone)]
-#[repr(C)]
 struct Slot {
-    key: *const KeyInfo,
+    key: TypeId,
     ptr: *const (),
+    info: &'static KeyInfo,
     value: Option<Value>,
 }
 
-// SAFETY: `key` points to a `static KeyInfo` (Sync) and `ptr` into the
-// `Send + Sync` value owned by the same slot; neither is ever written
-// through.
+// SAFETY: `ptr` points into the `Send + Sync` value owned by the same slot
+// (or is null / a length in the header) and is never written through.
 unsafe impl Send for Slot {}
 unsafe impl Sync for Slot {}
 
 static HEADER: KeyInfo = KeyInfo::new("<header>", crate::key::merge_replace);
 
+/// Not a key: the identity of header and terminator slots.
+enum NoKey {}
+
 impl Slot {
-    fn entry(key: &'static KeyInfo, value: Value) -> Self {
+    fn entry(key: TypeId, info: &'static KeyInfo, value: Value) -> Self {
         Slot {
             key,
             ptr: Arc::as_ptr(&value).cast::<()>(),
+            info,
             value: Some(value),
+        }
+    }
+
+    fn empty(ptr: *const ()) -> Self {
+        Slot {
+            key: TypeId::of::<NoKey>(),
+            ptr,
+            info: &HEADER,
+            value: None,
         }
     }
 
     /// The key of an entry slot.
     fn info(&self) -> &'static KeyInfo {
-        // SAFETY: entry slots hold a `&'static KeyInfo`.
-        unsafe { &*self.key }
+        self.info
     }
 }
 
@@ -77,17 +104,9 @@ impl Frame {
     fn new(entries: Vec<Slot>) -> Self {
         let len = entries.len() + 2;
         let mut slots = Vec::with_capacity(len);
-        slots.push(Slot {
-            key: &HEADER,
-            ptr: ptr::without_provenance(len),
-            value: None,
-        });
+        slots.push(Slot::empty(ptr::without_provenance(len)));
         slots.extend(entries);
-        slots.push(Slot {
-            key: ptr::null(),
-            ptr: ptr::null(),
-            value: None,
-        });
+        slots.push(Slot::empty(ptr::null()));
         Frame(slots.into())
     }
 
@@ -117,10 +136,10 @@ impl Frame {
         }
     }
 
-    fn find(&self, key: &'static KeyInfo) -> Option<&Value> {
+    fn find(&self, key: TypeId) -> Option<&Value> {
         self.entries()
             .iter()
-            .find(|s| ptr::eq(s.key, key))
+            .find(|s| s.key == key)
             .and_then(|s| s.value.as_ref())
     }
 }
@@ -133,9 +152,9 @@ impl Frame {
 /// # Safety
 /// `first` came from [`Frame::first`] of a frame that is still alive.
 #[inline]
-unsafe fn scan(first: *const Slot, key: &'static KeyInfo) -> *const Slot {
+unsafe fn scan(first: *const Slot, key: TypeId) -> *const Slot {
     // SAFETY: `first` points at a live slot (the terminator at least).
-    if unsafe { ptr::eq((*first).key, key) } {
+    if unsafe { (*first).key == key } {
         return first;
     }
     // SAFETY: as for `scan`.
@@ -145,14 +164,14 @@ unsafe fn scan(first: *const Slot, key: &'static KeyInfo) -> *const Slot {
 /// # Safety
 /// As for [`scan`].
 #[inline(never)]
-unsafe fn scan_rest(first: *const Slot, key: &'static KeyInfo) -> *const Slot {
+unsafe fn scan_rest(first: *const Slot, key: TypeId) -> *const Slot {
     let mut s = first;
-    // SAFETY: every frame ends with a terminator slot (null key), so the
-    // scan stops inside the allocation.
+    // SAFETY: every frame ends with a terminator slot (null `ptr`, which
+    // no entry has: an `Arc`'s data pointer is never null), so the scan
+    // stops inside the allocation.
     unsafe {
         loop {
-            let k = (*s).key;
-            if ptr::eq(k, key) || k.is_null() {
+            if (*s).key == key || (*s).ptr.is_null() {
                 return s;
             }
             s = s.add(1);
@@ -166,8 +185,8 @@ struct State {
     /// dangles even if the key is written afterwards.
     frames: Vec<Frame>,
     /// Keys written in this storage (by `set!` or by a merged child), in
-    /// first-write order: what back-propagation carries to the joiner.
-    written: Vec<&'static KeyInfo>,
+    /// first-write order: what back-propagation carries to the spawner.
+    written: Vec<TypeId>,
 }
 
 /// The context of one request, one spawned task or one root scope.
@@ -182,10 +201,28 @@ pub struct Storage {
     state: Mutex<State>,
     /// The frame this storage started from: the snapshot taken at spawn.
     base: Frame,
+    /// The storage of the code that spawned this one: the only context a
+    /// child's writes are ever merged into.
+    spawner: Option<Arc<Storage>>,
+    /// How this child's writes reach its spawner (see [`Delivery`]).
+    delivery: AtomicU8,
+}
+
+/// How a spawned child's writes are delivered, decided once the spawn call
+/// has returned and we know whether it gave a handle we can wrap.
+pub(crate) mod delivery {
+    /// Not decided yet, the child has not finished.
+    pub const UNDECIDED: u8 = 0;
+    /// Not decided yet, the child finished normally.
+    pub const FINISHED: u8 = 1;
+    /// A ctx handle merges at its join; completion does nothing.
+    pub const AT_JOIN: u8 = 2;
+    /// No handle to wrap: the child's normal completion merges.
+    pub const AT_COMPLETION: u8 = 3;
 }
 
 impl Storage {
-    fn from_frame(frame: Frame) -> Arc<Storage> {
+    fn from_frame(frame: Frame, spawner: Option<Arc<Storage>>) -> Arc<Storage> {
         Arc::new(Storage {
             current: AtomicPtr::new(frame.first()),
             written: AtomicBool::new(false),
@@ -194,7 +231,21 @@ impl Storage {
                 written: Vec::new(),
             }),
             base: frame,
+            spawner,
+            delivery: AtomicU8::new(delivery::AT_JOIN),
         })
+    }
+
+    /// An owning reference to a storage known by reference.
+    pub(crate) fn share(st: &Storage) -> Arc<Storage> {
+        let p: *const Storage = st;
+        // SAFETY: every `Storage` lives in an `Arc` (its only constructors
+        // return `Arc<Storage>`), so `p` points into an Arc allocation that
+        // is alive for the duration of the `&Storage` borrow.
+        unsafe {
+            Arc::increment_strong_count(p);
+            Arc::from_raw(p)
+        }
     }
 
     /// A storage holding `entries`, layered over `parent` when there is one:
@@ -205,18 +256,19 @@ impl Storage {
             None => Vec::with_capacity(entries.len()),
         };
         for e in entries {
-            match all.iter_mut().find(|x| ptr::eq(x.key, e.key)) {
-                Some(slot) => *slot = Slot::entry(e.key, e.value),
-                None => all.push(Slot::entry(e.key, e.value)),
+            match all.iter_mut().find(|x| x.key == e.key) {
+                Some(slot) => *slot = Slot::entry(e.key, e.info, e.value),
+                None => all.push(Slot::entry(e.key, e.info, e.value)),
             }
         }
-        Storage::from_frame(Frame::new(all))
+        Storage::from_frame(Frame::new(all), None)
     }
 
-    /// A child storage starting from this one's current values. O(1) in the
-    /// number of keys: the frame is shared, not copied.
+    /// A child storage starting from this one's current values, whose
+    /// writes go back to this one. O(1) in the number of keys: the frame is
+    /// shared, not copied.
     pub(crate) fn fork(&self) -> Arc<Storage> {
-        Storage::from_frame(self.frame())
+        Storage::from_frame(self.frame(), Some(Storage::share(self)))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -232,7 +284,7 @@ impl Storage {
 
     /// The slot of `key` in the current frame, or its terminator.
     #[inline]
-    fn slot(&self, key: &'static KeyInfo) -> &Slot {
+    fn slot(&self, key: TypeId) -> &Slot {
         // SAFETY: `current` always points at the first entry of a live
         // frame (see `frame`), which lives as long as `self`.
         unsafe { &*scan(self.current.load(Ordering::Acquire), key) }
@@ -241,60 +293,123 @@ impl Storage {
     /// The current value of `K`, if this storage has it.
     #[inline]
     pub fn get<K: Key>(&self) -> Option<&K::Value> {
-        let p = self.slot(K::info()).ptr;
-        // SAFETY: values under `K::info()` are always `K::Value` (Entry::new
-        // and `set` are the only writers, both typed by K), and the frame
+        let p = self.slot(id::<K>()).ptr;
+        // SAFETY: the value under `id::<K>()` is always a `K::Value`:
+        // `Entry::new::<K>` and `set::<K>` are typed by `K`, and merges
+        // check the merged value's type before publishing it. The frame
         // holding it lives as long as `self`.
         unsafe { p.cast::<K::Value>().as_ref() }
     }
 
-    pub(crate) fn get_value(&self, key: &'static KeyInfo) -> Option<Value> {
-        self.slot(key).value.clone()
+    pub(crate) fn get_value<K: Key>(&self) -> Option<Value> {
+        self.slot(id::<K>()).value.clone()
     }
 
-    pub(crate) fn set_value(&self, key: &'static KeyInfo, value: Value) {
-        let mut st = self.lock();
+    /// Publishes the current frame with `changes` applied; the caller holds
+    /// the lock.
+    fn publish(&self, st: &mut State, changes: Vec<Slot>) {
         let mut entries = self.frame().entries().to_vec();
-        match entries.iter_mut().find(|e| ptr::eq(e.key, key)) {
-            Some(e) => *e = Slot::entry(key, value),
-            None => entries.push(Slot::entry(key, value)),
+        for c in changes {
+            let key = c.key;
+            match entries.iter_mut().find(|e| e.key == key) {
+                Some(e) => *e = c,
+                None => entries.push(c),
+            }
+            if !st.written.contains(&key) {
+                st.written.push(key);
+            }
         }
         let frame = Frame::new(entries);
         self.current.store(frame.first(), Ordering::Release);
         st.frames.push(frame);
-        if !st.written.iter().any(|k| ptr::eq(*k, key)) {
-            st.written.push(key);
-            self.written.store(true, Ordering::Release);
-        }
+        self.written.store(true, Ordering::Release);
     }
 
     /// Sets `K` to `value`.
     pub fn set<K: Key>(&self, value: K::Value) {
-        self.set_value(K::info(), Arc::new(value));
+        let slot = Slot::entry(id::<K>(), K::info(), Arc::new(value));
+        let mut st = self.lock();
+        self.publish(&mut st, vec![slot]);
     }
 
-    /// Applies the writes of a finished `child` to this storage, key by key,
-    /// with each key's merge policy.
-    pub(crate) fn merge_from(&self, child: &Storage) {
+    /// Applies the writes of a finished child to its spawner, key by key
+    /// with each key's merge policy, as one atomic change: concurrent
+    /// merges and writes are serialized by the spawner's lock, and a merge
+    /// function that panics (or returns a value of the wrong type) changes
+    /// nothing.
+    pub(crate) fn merge_into_spawner(&self) {
+        if let Some(spawner) = &self.spawner {
+            spawner.merge_from(self);
+        }
+    }
+
+    fn merge_from(&self, child: &Storage) {
         if !child.was_written() {
             return;
         }
         let written = child.lock().written.clone();
+        let child_frame = child.frame();
+        let mut st = self.lock();
+        let mut changes = Vec::with_capacity(written.len());
         for key in written {
-            let Some(c) = child.get_value(key) else {
+            let Some(c) = child_frame.entries().iter().find(|s| s.key == key) else {
                 continue;
             };
+            let Some(cv) = &c.value else { continue };
             let base = child.base.find(key);
-            let parent = self.get_value(key);
-            let merged = (key.merge)(parent.as_ref(), &c, base);
-            self.set_value(key, merged);
+            let parent = self.slot(key).value.as_ref();
+            let merged = (c.info.merge)(parent, cv, base);
+            let (m, v): (&(dyn Any + Send + Sync), &(dyn Any + Send + Sync)) = (&*merged, &**cv);
+            assert!(
+                m.type_id() == v.type_id(),
+                "ctx: the merge function of key `{}` returned a value of another type",
+                c.info.name()
+            );
+            changes.push(Slot::entry(key, c.info, merged));
         }
+        self.publish(&mut st, changes);
     }
 
     /// Whether any key was written in this storage.
     #[inline]
     pub(crate) fn was_written(&self) -> bool {
         self.written.load(Ordering::Acquire)
+    }
+
+    /// Marks this child as merged by its completion rather than by a
+    /// handle. Called before it is spawned.
+    pub(crate) fn deliver_undecided(&self) {
+        self.delivery.store(delivery::UNDECIDED, Ordering::Release);
+    }
+
+    /// The child finished normally: merge now if that is how its writes
+    /// are delivered.
+    pub(crate) fn finished(&self) {
+        let prev = self
+            .delivery
+            .compare_exchange(
+                delivery::UNDECIDED,
+                delivery::FINISHED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .unwrap_or_else(|p| p);
+        if prev == delivery::AT_COMPLETION {
+            self.merge_into_spawner();
+        }
+    }
+
+    /// Decides how the writes are delivered once the spawn call returned.
+    pub(crate) fn decide(&self, at_join: bool) {
+        let to = if at_join {
+            delivery::AT_JOIN
+        } else {
+            delivery::AT_COMPLETION
+        };
+        let prev = self.delivery.swap(to, Ordering::AcqRel);
+        if prev == delivery::FINISHED && !at_join {
+            self.merge_into_spawner();
+        }
     }
 }
 

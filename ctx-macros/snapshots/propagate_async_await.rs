@@ -39,20 +39,22 @@ fn handle(
         #[allow(unused_mut)]
         let __cx = __own.cx::<__W>();
         let account = {
+            let __ctx_c = __cx;
             let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                 (&&&::ctx::__private::Probe::new(load_account))
                     .__call1(__cx, order.account),
             ))
-                .__bind_await(__cx);
+                .__bind_await(__ctx_c);
             __ctx_fut
         }
             .await?;
         let receipt = {
+            let __ctx_c = __cx;
             let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                 (&&&::ctx::__private::Probe::new(charge))
                     .__call2(__cx, &account, order.amount),
             ))
-                .__bind_await(__cx);
+                .__bind_await(__ctx_c);
             __ctx_fut
         }
             .await?;

@@ -47,10 +47,11 @@ fn fan_out(
                         #[allow(unused_mut)]
                         let __cx = __ctx_own.cx_same();
                         {
+                            let __ctx_c = __cx;
                             let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                                 (&&&::ctx::__private::Probe::new(fetch)).__call0(__cx),
                             ))
-                                .__bind_await(__cx);
+                                .__bind_await(__ctx_c);
                             __ctx_fut
                         }
                             .await
@@ -68,12 +69,10 @@ fn fan_out(
                 let __ctx_own = __ctx_own;
                 #[allow(unused_mut)]
                 let __cx = __ctx_own.cx_same();
-                {
-                    let __ctx_ambient = ::ctx::__private::enter(
-                        ::ctx::__private::Cx::__storage(__cx),
-                    );
-                    (&&&::ctx::__private::Probe::new(compress)).__call1(__cx, first)
-                }
+                ::ctx::__private::mirrored(
+                    ::ctx::__private::Cx::__storage(__cx),
+                    || (&&&::ctx::__private::Probe::new(compress)).__call1(__cx, first),
+                )
             });
             __ctx_fork.__join_tokio(__ctx_handle)
         }
@@ -86,28 +85,41 @@ fn fan_out(
                 let __ctx_own = __ctx_own;
                 #[allow(unused_mut)]
                 let __cx = __ctx_own.cx_same();
-                {
-                    let __ctx_ambient = ::ctx::__private::enter(
-                        ::ctx::__private::Cx::__storage(__cx),
-                    );
-                    (&&&::ctx::__private::Probe::new(checksum)).__call1(__cx, blocking)
-                }
+                ::ctx::__private::mirrored(
+                    ::ctx::__private::Cx::__storage(__cx),
+                    || {
+                        (&&&::ctx::__private::Probe::new(checksum))
+                            .__call1(__cx, blocking)
+                    },
+                )
             });
             __ctx_fork.__join_thread(__ctx_handle)
         }
             .join()
             .unwrap();
         {
-            items
-                .par_iter()
-                .map(|item| {
-                    let __ctx_ambient = ::ctx::__private::enter(
-                        ::ctx::__private::Cx::__storage(__cx),
-                    );
-                    (&&&::ctx::__private::Probe::new(score))
-                        .__call2(::ctx::__private::Cx::__readonly(__cx), item, thread)
-                })
+            ::ctx::__private::unmirrored_with(
+                {
+                    ::ctx::__private::unmirrored_with(
+                        items.par_iter(),
+                        |__ctx_recv| {
+                            __ctx_recv
+                                .map(|item| ::ctx::__private::mirrored(
+                                    ::ctx::__private::Cx::__storage(__cx),
+                                    || {
+                                        (&&&::ctx::__private::Probe::new(score))
+                                            .__call2(
+                                                ::ctx::__private::Cx::__readonly(__cx),
+                                                item,
+                                                thread,
+                                            )
+                                    },
+                                ))
+                        },
+                    )
+                },
+                |__ctx_recv| __ctx_recv.collect(),
+            )
         }
-            .collect()
     }))
 }

@@ -20,20 +20,22 @@ fn __expansion() {
         __ctx_root
             .instrument(async {
                 let order = {
+                    let __ctx_c = __cx.__m();
                     let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                         (&&&::ctx::__private::Probe::new(load_order))
                             .__call1(__cx.__m(), id),
                     ))
-                        .__bind_await(__cx.__m());
+                        .__bind_await(__ctx_c);
                     __ctx_fut
                 }
                     .await;
                 {
+                    let __ctx_c = __cx.__m();
                     let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                         (&&&::ctx::__private::Probe::new(handle))
                             .__call1(__cx.__m(), order),
                     ))
-                        .__bind_await(__cx.__m());
+                        .__bind_await(__ctx_c);
                     __ctx_fut
                 }
                     .await

@@ -180,11 +180,13 @@ impl Rewriter {
 
     /// The probe lives in a `let` so it is gone before the `.await`: the
     /// future then holds only the bound operand and stays `Send`.
+    /// The context is copied before the operand is evaluated: the operand
+    /// (an `async` block) may borrow it mutably.
     fn await_probe(&self, base: &Expr) -> TokenStream {
         let cx = self.cx();
-        let f = hidden("__ctx_fut");
+        let (f, c) = (hidden("__ctx_fut"), hidden("__ctx_c"));
         quote_spanned! {base.span()=>
-            { let #f = (&&::ctx::__private::AwaitProbe::new(#base)).__bind_await(#cx); #f }
+            { let #c = #cx; let #f = (&&::ctx::__private::AwaitProbe::new(#base)).__bind_await(#c); #f }
         }
     }
 
@@ -207,7 +209,9 @@ impl Rewriter {
         splice(template, vec![base])
     }
 
-    /// The child closure of a `'static` closure boundary.
+    /// The child closure of a `'static` closure boundary. A callee that is
+    /// not a closure or a path is evaluated here, in the parent, as plain
+    /// Rust evaluates a call's arguments.
     fn child_closure(&self, arg: &Expr) -> TokenStream {
         let own = hidden("__ctx_own");
         // A closure that uses the context mirrors it itself.
@@ -220,46 +224,50 @@ impl Rewriter {
                 let ret = &c.output;
                 quote_spanned!(arg.span()=> move || #ret { #prelude #body })
             }
-            _ => {
-                let call: ExprCall = syn::parse_quote_spanned!(arg.span()=> (#arg)());
-                let call = match &*call.func {
-                    Expr::Paren(p) => {
-                        let mut c = call.clone();
-                        c.func = p.expr.clone();
-                        self.probe_call(&c)
-                            .map_or_else(|| call.to_token_stream(), |e| e.to_token_stream())
-                    }
-                    _ => call.to_token_stream(),
-                };
+            Expr::Path(_) => {
+                let call: ExprCall = syn::parse_quote_spanned!(arg.span()=> #arg());
+                let call = self
+                    .probe_call(&call)
+                    .map_or_else(|| call.to_token_stream(), |e| e.to_token_stream());
                 quote_spanned!(arg.span()=> move || { #prelude #call })
+            }
+            _ => {
+                let job = hidden("__ctx_job");
+                quote_spanned!(arg.span()=> {
+                    let #job = #arg;
+                    move || { #prelude #job() }
+                })
             }
         }
     }
 
-    /// The child future of a future boundary.
+    /// The child future of a future boundary. An `async` block runs in the
+    /// child; any other argument (`f(x)`) is evaluated here, in the parent,
+    /// and a propagated future is bound to the child's context.
     fn child_future(&self, arg: &Expr) -> TokenStream {
         let own = hidden("__ctx_own");
         let fork = hidden("__ctx_fork");
-        let inner = match arg {
+        match arg {
             Expr::Async(a) => {
                 let stmts = &a.block.stmts;
-                quote!(#(#stmts)*)
+                let used = mentioned(&self.keys, |m| m.visit_block(&a.block));
+                let prelude = self.child_prelude(&own, false, &used);
+                quote_spanned! {arg.span()=>
+                    ::ctx::__private::instrument(&#fork, async move { #prelude #(#stmts)* })
+                }
             }
             _ => {
-                let bound = self.await_probe(arg);
-                quote!(#bound.await)
+                let child = hidden("__ctx_child");
+                quote_spanned! {arg.span()=> {
+                    let #child = (&&::ctx::__private::AwaitProbe::new(#arg)).__bind_await(#own.cx_same());
+                    ::ctx::__private::instrument(&#fork, #child)
+                }}
             }
-        };
-        let used = mentioned(&self.keys, |m| match arg {
-            Expr::Async(a) => m.visit_block(&a.block),
-            _ => m.visit_expr(arg),
-        });
-        let prelude = self.child_prelude(&own, false, &used);
-        quote_spanned! {arg.span()=>
-            ::ctx::__private::instrument(&#fork, async move { #prelude #inner })
         }
     }
 
+    /// The child context of a spawn: `__ctx_fork` (kept by the spawner's
+    /// side) and `__ctx_own` (moved into the child).
     fn fork(&self) -> TokenStream {
         self.used();
         let cx = cx_ident();
@@ -279,30 +287,39 @@ impl Rewriter {
         let prefix = &segs[..segs.len() - 1];
         let has = |s: &str| prefix.iter().any(|x| x == s);
         let func = &call.func;
-        let fork = self.fork();
         let fk = hidden("__ctx_fork");
         let h = hidden("__ctx_handle");
         let one_arg = || (call.args.len() == 1).then(|| &call.args[0]);
         let out: TokenStream = match last {
             "spawn_blocking" => {
                 let c = self.child_closure(one_arg()?);
+                let fork = self.fork();
                 quote!({ #fork let #h = #func(#c); #fk.__join_tokio(#h) })
             }
             "spawn_local" => {
                 let f = self.child_future(one_arg()?);
+                let fork = self.fork();
                 quote!({ #fork let #h = #func(#f); #fk.__join_tokio(#h) })
             }
             "spawn" if has("thread") => {
                 let c = self.child_closure(one_arg()?);
+                let fork = self.fork();
                 quote!({ #fork let #h = #func(#c); #fk.__join_thread(#h) })
             }
             "spawn" if has("rayon") => {
                 let c = self.child_closure(one_arg()?);
+                let fork = self.fork();
                 quote!({ #fork #func(#c) })
             }
             "spawn" if has("tokio") || has("task") || matches!(one_arg(), Some(Expr::Async(_))) => {
                 let f = self.child_future(one_arg()?);
+                let fork = self.fork();
                 quote!({ #fork let #h = #func(#f); #fk.__join_tokio(#h) })
+            }
+            "block_on" => {
+                let f = self.bind_here(one_arg()?);
+                let x = hidden("__ctx_f");
+                quote!(::ctx::__private::unmirrored_with(#f, |#x| #func(#x)))
             }
             "join" | "scope" | "in_place_scope"
                 if has("rayon") || has("thread") || prefix.is_empty() =>
@@ -311,47 +328,113 @@ impl Rewriter {
                 {
                     return None;
                 }
-                let (head, args) = self.scoped_args(call.args.iter());
-                quote!({ #head #func(#(#args),*) })
+                let Scoped { head, args, forks } =
+                    self.scoped_args(call.args.iter(), ScopedMode::Join);
+                // The caller waits in the call and may run unrelated jobs
+                // meanwhile (rayon steals): it does so without the mirror.
+                let out = hidden("__ctx_out");
+                let merge = (!forks.is_empty())
+                    .then(|| quote!(::ctx::__private::join_forks([#(#forks),*]);));
+                quote!({
+                    #head
+                    let #out = ::ctx::__private::unmirrored(|| #func(#(#args),*));
+                    #merge
+                    #out
+                })
             }
             _ => return None,
         };
         Some(syn::parse_quote_spanned!(call.span()=> #out))
     }
 
+    /// A future handed to code that runs it (`block_on`): a propagated
+    /// future is bound to the context, and it runs with the context
+    /// mirrored while other work the call runs does not see it.
+    /// The storage reference is taken first: the future may borrow the
+    /// context mutably.
+    fn bind_here(&self, arg: &Expr) -> TokenStream {
+        self.used();
+        let bound = self.await_probe(arg);
+        let (cx, st) = (cx_ident(), hidden("__ctx_st"));
+        quote_spanned!(arg.span()=> {
+            let #st = ::ctx::__private::Cx::__storage(#cx);
+            ::ctx::__private::bind_here(#st, #bound)
+        })
+    }
+
     /// The arguments of a scoped boundary (`thread::scope` spawns, rayon
     /// `join`/`scope`/parallel iterators): closures run on another thread
-    /// while the caller waits. They borrow the context lexically and mirror
-    /// it while they run. A closure that uses the context already mirrors it
-    /// (`mirror_in_closure`); one that does not mirrors a copy of the
-    /// storage reference taken before the call (the returned head), so it
-    /// borrows nothing the closures could conflict on.
-    fn scoped_args<'e>(
-        &self,
-        args: impl Iterator<Item = &'e Expr>,
-    ) -> (Option<TokenStream>, Vec<TokenStream>) {
+    /// while the caller waits, and mirror the context while they run.
+    ///
+    /// In a function that may write (`mut` keys, `with!` blocks), a closure
+    /// that uses the context gets its own child context, a snapshot like a
+    /// spawned task's: closures running at once never share a writer, and
+    /// a closure that panics leaves no write behind. Its writes are merged
+    /// into the caller when it returns (`merge_on_return`, for spawns in a
+    /// scope) or after the call, in argument order (the returned `forks`).
+    ///
+    /// A closure that does not use the context mirrors a copy of the
+    /// storage reference taken before the call (in `head`), so it borrows
+    /// nothing the closures could conflict on.
+    fn scoped_args<'e>(&self, args: impl Iterator<Item = &'e Expr>, mode: ScopedMode) -> Scoped {
         let st = hidden("__ctx_scoped");
-        let guard = hidden("__ctx_ambient");
-        let mut head = None;
+        let cx = cx_ident();
+        let mut head = TokenStream::new();
+        let mut storage_ref = false;
+        let mut forks = Vec::new();
         let args = args
             .map(|a| match a {
                 Expr::Closure(c) if !mirrors(&c.body) => {
-                    self.used();
-                    let cx = cx_ident();
-                    head = Some(quote!(let #st = ::ctx::__private::Cx::__storage(#cx);));
+                    if !storage_ref {
+                        self.used();
+                        head.extend(quote!(let #st = ::ctx::__private::Cx::__storage(#cx);));
+                        storage_ref = true;
+                    }
                     let mut c = c.clone();
-                    let body = &c.body;
-                    let new_body: Expr = syn::parse_quote_spanned! {body.span()=> {
-                        let #guard = ::ctx::__private::enter(#st);
-                        #body
+                    let body = std::mem::replace(&mut *c.body, Expr::Verbatim(TokenStream::new()));
+                    let template = quote_spanned! {body.span()=>
+                        ::ctx::__private::mirrored(#st, || __ctx_hole0)
+                    };
+                    *c.body = splice(template, vec![body]);
+                    c.to_token_stream()
+                }
+                Expr::Closure(c) if self.mutable && mode != ScopedMode::Parallel => {
+                    self.used();
+                    let i = forks.len();
+                    let (fork, keep) = (
+                        hidden(&format!("__ctx_fork{i}")),
+                        hidden(&format!("__ctx_keep{i}")),
+                    );
+                    head.extend(quote! {
+                        let #fork = ::ctx::__private::fork(&#cx);
+                        let #keep = ::core::clone::Clone::clone(&#fork);
+                    });
+                    if mode == ScopedMode::Join {
+                        forks.push(keep.to_token_stream());
+                    }
+                    let own = hidden("__ctx_own");
+                    let out = hidden("__ctx_out");
+                    let used = mentioned(&self.keys, |m| m.visit_expr(&c.body));
+                    let prelude = self.child_prelude(&own, false, &used);
+                    let merge = (mode == ScopedMode::Spawn)
+                        .then(|| quote!(::ctx::__private::join_forks([#keep]);));
+                    let mut c = c.clone();
+                    let body = std::mem::replace(&mut *c.body, Expr::Verbatim(TokenStream::new()));
+                    let template = quote_spanned! {body.span()=> {
+                        let #own = #fork;
+                        #prelude
+                        #[allow(clippy::diverging_sub_expression)]
+                        let #out = __ctx_hole0;
+                        #merge
+                        #out
                     }};
-                    *c.body = new_body;
+                    *c.body = splice(template, vec![body]);
                     c.to_token_stream()
                 }
                 other => other.to_token_stream(),
             })
             .collect();
-        (head, args)
+        Scoped { head, args, forks }
     }
 
     fn boundary_method(&self, m: &ExprMethodCall, chain: Chain) -> Option<Expr> {
@@ -359,33 +442,49 @@ impl Rewriter {
         let recv = &m.receiver;
         let method = &m.method;
         let turbofish = &m.turbofish;
-        let cx = cx_ident();
-        let fork = self.fork();
         let fk = hidden("__ctx_fork");
-        let (h, child) = (hidden("__ctx_handle"), hidden("__ctx_child"));
+        let child = hidden("__ctx_child");
+        let r = hidden("__ctx_recv");
+        let adopt = |child: TokenStream| quote!((&&::ctx::__private::Adopt::new(#fk, #recv.#method #turbofish(#child))).__adopt());
         let out = match (name.as_str(), m.args.len()) {
             ("spawn" | "spawn_local", 1) if !matches!(m.args[0], Expr::Closure(_)) => {
                 let f = self.child_future(&m.args[0]);
-                quote!({ #fork let #child = #f; #recv.#method #turbofish(#fk.__merge_on_done(&#cx, #child)) })
+                let fork = self.fork();
+                let spawned = adopt(quote!(#child));
+                quote!({ #fork let #child = #fk.__merge_on_done(#f); #spawned })
             }
             ("spawn", 1) if chain.builder => {
                 let c = self.child_closure(&m.args[0]);
+                let fork = self.fork();
+                let h = hidden("__ctx_handle");
                 quote!({ #fork let #h = #recv.#method #turbofish(#c); #fk.__join_thread_io(#h) })
             }
             ("spawn" | "spawn_fifo" | "spawn_broadcast", 1) => {
                 if !matches!(m.args[0], Expr::Closure(_)) {
                     return None;
                 }
-                let (head, c) = self.scoped_args(std::iter::once(&m.args[0]));
-                quote!({ #head #recv.#method #turbofish(#(#c),*) })
+                let Scoped { head, args, .. } =
+                    self.scoped_args(std::iter::once(&m.args[0]), ScopedMode::Spawn);
+                quote!({ #head #recv.#method #turbofish(#(#args),*) })
             }
             ("spawn_blocking", 1) => {
                 let c = self.child_closure(&m.args[0]);
-                quote!({ #fork let #child = #c; #recv.#method #turbofish(#fk.__merge_on_return(&#cx, #child)) })
+                let fork = self.fork();
+                let spawned = adopt(quote!(#child));
+                quote!({ #fork let #child = #fk.__merge_on_return(#c); #spawned })
             }
-            _ if chain.parallel && m.args.iter().any(|a| matches!(a, Expr::Closure(_))) => {
-                let (head, args) = self.scoped_args(m.args.iter());
-                quote!({ #head #recv.#method #turbofish(#(#args),*) })
+            ("block_on", 1) => {
+                let f = self.bind_here(&m.args[0]);
+                let x = hidden("__ctx_f");
+                quote!(::ctx::__private::unmirrored_with(#f, |#x| #recv.#method #turbofish(#x)))
+            }
+            _ if chain.parallel => {
+                // A parallel iterator's stage: closures get a read-only
+                // context (see `visit_expr_mut`); the caller waits without
+                // the mirror, as in `rayon::join`.
+                let Scoped { head, args, .. } =
+                    self.scoped_args(m.args.iter(), ScopedMode::Parallel);
+                quote!({ #head ::ctx::__private::unmirrored_with(#recv, |#r| #r.#method #turbofish(#(#args),*)) })
             }
             _ => return None,
         };
@@ -585,9 +684,11 @@ fn starts_with_let(e: &Expr, name: &str) -> bool {
 /// A closure that uses the context installs it as the ambient mirror while
 /// it runs: wherever it is called from (an iterator adapter, a pool this
 /// crate does not know), the code it calls sees the context it passes.
-/// Propagated functions themselves do not touch the mirror: every way a
-/// context reaches running code (a root, a poll of a bound future, a
-/// spawned child, a closure) installs it first.
+/// The body runs in an inner closure called once, so `return` and `?` keep
+/// their meaning, and the mirror is undone when the call ends, whatever the
+/// body does. Propagated functions themselves do not touch the mirror:
+/// every way a context reaches running code (a root, a poll of a bound
+/// future, a spawned child, a closure) installs it first.
 fn mirror_in_closure(c: &mut ExprClosure) {
     if c.asyncness.is_some() || matches!(&*c.body, Expr::Async(_)) {
         return;
@@ -595,13 +696,11 @@ fn mirror_in_closure(c: &mut ExprClosure) {
     if mirrors(&c.body) {
         return;
     }
-    let guard = hidden("__ctx_ambient");
     let cx = cx_ident();
     let h = hole(0);
-    let template = quote_spanned! {c.body.span()=> {
-        let #guard = ::ctx::__private::enter(::ctx::__private::Cx::__storage(#cx));
-        #h
-    }};
+    let template = quote_spanned! {c.body.span()=>
+        ::ctx::__private::mirrored(::ctx::__private::Cx::__storage(#cx), || #h)
+    };
     let body = std::mem::replace(&mut *c.body, Expr::Verbatim(TokenStream::new()));
     *c.body = splice(template, vec![body]);
 }
@@ -646,9 +745,38 @@ fn splice(template: TokenStream, parts: Vec<Expr>) -> Expr {
     e
 }
 
-/// Whether a closure body starts by installing the mirror.
+/// Whether a closure body installs the mirror itself (a body rewritten by
+/// [`mirror_in_closure`] or made a child's by [`Rewriter::scoped_args`]).
 fn mirrors(body: &Expr) -> bool {
-    starts_with_let(body, "__ctx_ambient")
+    match body {
+        Expr::Call(c) => matches!(&*c.func, Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "mirrored")
+                && p.path.segments.iter().any(|s| s.ident == "__private")),
+        _ => starts_with_let(body, "__ctx_own"),
+    }
+}
+
+/// The kinds of scoped boundary.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ScopedMode {
+    /// `rayon::join`/`scope`, `thread::scope`: each closure that uses the
+    /// context (in a function that may write) gets a child context, merged
+    /// after the call in argument order.
+    Join,
+    /// A spawn in a scope: the child context is merged when the closure
+    /// returns normally.
+    Spawn,
+    /// A parallel iterator's closures: a read-only copy, no child context.
+    Parallel,
+}
+
+/// What [`Rewriter::scoped_args`] makes of a scoped boundary's arguments.
+struct Scoped {
+    /// Statements before the call.
+    head: TokenStream,
+    args: Vec<TokenStream>,
+    /// Child contexts to merge after the call returns.
+    forks: Vec<TokenStream>,
 }
 
 /// What a method call's receiver chain says about the call.
@@ -760,7 +888,12 @@ pub(crate) fn contains_impl_trait(t: &Type) -> bool {
     f.0 || matches!(t, Type::Verbatim(_))
 }
 
-/// Whether a block awaits (outside nested closures, async blocks and items).
+/// Whether a block awaits (outside nested closures, async blocks and
+/// items): an `.await`, also one inside another macro's arguments, a
+/// macro that awaits by itself (`join!`, `try_join!`, `select!`), or a
+/// nested `with!` whose block awaits. A `with!` block that awaits must not
+/// hold its mirror across the await, so it becomes an async block bound to
+/// its context.
 pub(crate) fn contains_await(b: &syn::Block) -> bool {
     struct Find(bool);
     impl Visit<'_> for Find {
@@ -770,8 +903,62 @@ pub(crate) fn contains_await(b: &syn::Block) -> bool {
         fn visit_expr_closure(&mut self, _: &syn::ExprClosure) {}
         fn visit_expr_async(&mut self, _: &syn::ExprAsync) {}
         fn visit_item(&mut self, _: &syn::Item) {}
+        fn visit_macro(&mut self, m: &Macro) {
+            let name = m.path.segments.last().map(|s| s.ident.to_string());
+            self.0 |= match name.as_deref() {
+                Some("join" | "try_join" | "select" | "select_biased") => true,
+                Some("with") => nested_with_awaits(m.tokens.clone()),
+                _ => tokens_await(m.tokens.clone()),
+            };
+        }
     }
     let mut f = Find(false);
     f.visit_block(b);
     f.0
+}
+
+/// Whether a nested `with!(root, { .. })` block awaits.
+fn nested_with_awaits(tokens: TokenStream) -> bool {
+    let parser = |input: syn::parse::ParseStream| {
+        if input.peek(syn::token::Bracket) {
+            let _keys;
+            syn::bracketed!(_keys in input);
+        }
+        input.parse::<Expr>()?;
+        input.parse::<Token![,]>()?;
+        let b: syn::Block = input.parse()?;
+        input.parse::<Option<Token![,]>>()?;
+        Ok(b)
+    };
+    match parser.parse2(tokens.clone()) {
+        Ok(b) => contains_await(&b),
+        Err(_) => tokens_await(tokens),
+    }
+}
+
+/// Whether tokens contain `.await` outside `async` blocks: the arguments
+/// of a macro we cannot parse.
+fn tokens_await(tokens: TokenStream) -> bool {
+    let mut prev_dot = false;
+    let mut after_async = false;
+    for t in tokens {
+        match t {
+            proc_macro2::TokenTree::Ident(i) if i == "await" && prev_dot => return true,
+            proc_macro2::TokenTree::Ident(i) => {
+                after_async = i == "async" || (after_async && i == "move");
+                prev_dot = false;
+                continue;
+            }
+            proc_macro2::TokenTree::Group(g) => {
+                if !after_async && tokens_await(g.stream()) {
+                    return true;
+                }
+                prev_dot = false;
+            }
+            proc_macro2::TokenTree::Punct(p) => prev_dot = p.as_char() == '.',
+            proc_macro2::TokenTree::Literal(_) => prev_dot = false,
+        }
+        after_async = false;
+    }
+    false
 }

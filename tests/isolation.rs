@@ -378,24 +378,30 @@ async fn abort_after_completion() -> String {
 #[ctx::propagate(mut user)]
 async fn detached_handle_spawn() -> String {
     let rt = tokio::runtime::Handle::current();
-    drop(rt.spawn(async move { ctx::set!(user, "phantom".to_string()) }));
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    let (done, finished) = tokio::sync::oneshot::channel();
+    drop(rt.spawn(async move {
+        ctx::set!(user, "phantom".to_string());
+        done.send(()).unwrap();
+    }));
+    finished.await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
     user.clone()
 }
 
 #[ctx::propagate(mut user)]
 async fn timed_out_handle_spawn_blocking() -> String {
     let rt = tokio::runtime::Handle::current();
+    let (release, released) = mpsc::channel::<()>();
+    let (done, finished) = tokio::sync::oneshot::channel();
     let h = rt.spawn_blocking(move || {
-        std::thread::sleep(Duration::from_millis(30));
+        released.recv().unwrap();
         ctx::set!(user, "phantom".to_string());
+        done.send(()).unwrap();
     });
-    assert!(
-        tokio::time::timeout(Duration::from_millis(1), h)
-            .await
-            .is_err()
-    );
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert!(tokio::time::timeout(Duration::from_millis(1), h).await.is_err());
+    release.send(()).unwrap();
+    finished.await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
     user.clone()
 }
 

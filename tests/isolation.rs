@@ -398,7 +398,11 @@ async fn timed_out_handle_spawn_blocking() -> String {
         ctx::set!(user, "phantom".to_string());
         done.send(()).unwrap();
     });
-    assert!(tokio::time::timeout(Duration::from_millis(1), h).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1), h)
+            .await
+            .is_err()
+    );
     release.send(()).unwrap();
     finished.await.unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;

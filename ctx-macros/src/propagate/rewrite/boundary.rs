@@ -1,0 +1,356 @@
+//! Spawn boundaries and scoped closures: the child context of a spawn
+//! (a snapshot whose writes go back to the spawner), the closures of
+//! `rayon::join`/`scope`, `thread::scope` and parallel iterators, calls
+//! that wait without the mirror (`block_on`, rayon), and the mirror that a
+//! closure using the context installs while it runs.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::{Expr, ExprCall, ExprClosure, ExprMethodCall};
+
+use super::syntax::{hole, splice};
+use super::{Chain, Rewriter, cx_ident, hidden, mentioned, segment_names, starts_with_let};
+
+impl Rewriter {
+    /// The child closure of a `'static` closure boundary. A callee that is
+    /// not a closure or a path is evaluated here, in the parent, as plain
+    /// Rust evaluates a call's arguments.
+    fn child_closure(&self, arg: &Expr) -> TokenStream {
+        let own = hidden("__ctx_own");
+        // A closure that uses the context mirrors it itself.
+        let mirrored = matches!(arg, Expr::Closure(c) if mirrors(&c.body));
+        let used = mentioned(&self.keys, |m| m.visit_expr(arg));
+        let prelude = self.child_prelude(&own, !mirrored, &used);
+        match arg {
+            Expr::Closure(c) if c.inputs.is_empty() && c.asyncness.is_none() => {
+                let body = &c.body;
+                let ret = &c.output;
+                quote_spanned!(arg.span()=> move || #ret { #prelude #body })
+            }
+            Expr::Path(_) => {
+                let call: ExprCall = syn::parse_quote_spanned!(arg.span()=> #arg());
+                let call = self
+                    .probe_call(&call)
+                    .map_or_else(|| call.to_token_stream(), |e| e.to_token_stream());
+                quote_spanned!(arg.span()=> move || { #prelude #call })
+            }
+            _ => {
+                let job = hidden("__ctx_job");
+                quote_spanned!(arg.span()=> {
+                    let #job = #arg;
+                    move || { #prelude #job() }
+                })
+            }
+        }
+    }
+
+    /// The child future of a future boundary. An `async` block runs in the
+    /// child; any other argument (`f(x)`) is evaluated here, in the parent,
+    /// and a propagated future is bound to the child's context.
+    fn child_future(&self, arg: &Expr) -> TokenStream {
+        let own = hidden("__ctx_own");
+        let fork = hidden("__ctx_fork");
+        match arg {
+            Expr::Async(a) => {
+                let stmts = &a.block.stmts;
+                let used = mentioned(&self.keys, |m| m.visit_block(&a.block));
+                let prelude = self.child_prelude(&own, false, &used);
+                quote_spanned! {arg.span()=>
+                    ::ctx::__private::instrument(&#fork, async move { #prelude #(#stmts)* })
+                }
+            }
+            _ => {
+                let child = hidden("__ctx_child");
+                quote_spanned! {arg.span()=> {
+                    let #child = (&&::ctx::__private::AwaitProbe::new(#arg)).__bind_await(#own.cx_same());
+                    ::ctx::__private::instrument(&#fork, #child)
+                }}
+            }
+        }
+    }
+
+    /// The child context of a spawn: `__ctx_fork` (kept by the spawner's
+    /// side) and `__ctx_own` (moved into the child).
+    fn fork(&self) -> TokenStream {
+        self.used();
+        let cx = cx_ident();
+        let (fork, own) = (hidden("__ctx_fork"), hidden("__ctx_own"));
+        quote! {
+            let #fork = ::ctx::__private::fork(&#cx);
+            let #own = ::core::clone::Clone::clone(&#fork);
+        }
+    }
+
+    pub(super) fn boundary_call(&self, call: &ExprCall) -> Option<Expr> {
+        let Expr::Path(p) = &*call.func else {
+            return None;
+        };
+        let segs = segment_names(&p.path);
+        let last = segs.last()?.as_str();
+        let prefix = &segs[..segs.len() - 1];
+        let has = |s: &str| prefix.iter().any(|x| x == s);
+        let func = &call.func;
+        let fk = hidden("__ctx_fork");
+        let h = hidden("__ctx_handle");
+        let one_arg = || (call.args.len() == 1).then(|| &call.args[0]);
+        let out: TokenStream = match last {
+            "spawn_blocking" => {
+                let c = self.child_closure(one_arg()?);
+                let fork = self.fork();
+                quote!({ #fork let #h = #func(#c); #fk.__join_tokio(#h) })
+            }
+            "spawn_local" => {
+                let f = self.child_future(one_arg()?);
+                let fork = self.fork();
+                quote!({ #fork let #h = #func(#f); #fk.__join_tokio(#h) })
+            }
+            "spawn" if has("thread") => {
+                let c = self.child_closure(one_arg()?);
+                let fork = self.fork();
+                quote!({ #fork let #h = #func(#c); #fk.__join_thread(#h) })
+            }
+            "spawn" if has("rayon") => {
+                let c = self.child_closure(one_arg()?);
+                let fork = self.fork();
+                quote!({ #fork #func(#c) })
+            }
+            "spawn" if has("tokio") || has("task") || matches!(one_arg(), Some(Expr::Async(_))) => {
+                let f = self.child_future(one_arg()?);
+                let fork = self.fork();
+                quote!({ #fork let #h = #func(#f); #fk.__join_tokio(#h) })
+            }
+            "block_on" => {
+                let f = self.bind_here(one_arg()?);
+                let x = hidden("__ctx_f");
+                quote!(::ctx::__private::unmirrored_with(#f, |#x| #func(#x)))
+            }
+            "join" | "scope" | "in_place_scope"
+                if has("rayon") || has("thread") || prefix.is_empty() =>
+            {
+                if !call.args.iter().all(|a| matches!(a, Expr::Closure(_))) || call.args.is_empty()
+                {
+                    return None;
+                }
+                let Scoped { head, args, forks } =
+                    self.scoped_args(call.args.iter(), ScopedMode::Join);
+                // The caller waits in the call and may run unrelated jobs
+                // meanwhile (rayon steals): it does so without the mirror.
+                let out = hidden("__ctx_out");
+                let merge = (!forks.is_empty())
+                    .then(|| quote!(::ctx::__private::join_forks([#(#forks),*]);));
+                quote!({
+                    #head
+                    let #out = ::ctx::__private::unmirrored(|| #func(#(#args),*));
+                    #merge
+                    #out
+                })
+            }
+            _ => return None,
+        };
+        Some(syn::parse_quote_spanned!(call.span()=> #out))
+    }
+
+    /// A future handed to code that runs it (`block_on`): a propagated
+    /// future is bound to the context, and it runs with the context
+    /// mirrored while other work the call runs does not see it.
+    /// The storage reference is taken first: the future may borrow the
+    /// context mutably.
+    fn bind_here(&self, arg: &Expr) -> TokenStream {
+        self.used();
+        let bound = self.await_probe(arg);
+        let (cx, st) = (cx_ident(), hidden("__ctx_st"));
+        quote_spanned!(arg.span()=> {
+            let #st = ::ctx::__private::Cx::__storage(#cx);
+            ::ctx::__private::bind_here(#st, #bound)
+        })
+    }
+
+    /// The arguments of a scoped boundary (`thread::scope` spawns, rayon
+    /// `join`/`scope`/parallel iterators): closures run on another thread
+    /// while the caller waits, and mirror the context while they run.
+    ///
+    /// In a function that may write (`mut` keys, `with!` blocks), a closure
+    /// that uses the context gets its own child context, a snapshot like a
+    /// spawned task's: closures running at once never share a writer, and
+    /// a closure that panics leaves no write behind. Its writes are merged
+    /// into the caller when it returns (`merge_on_return`, for spawns in a
+    /// scope) or after the call, in argument order (the returned `forks`).
+    ///
+    /// A closure that does not use the context mirrors a copy of the
+    /// storage reference taken before the call (in `head`), so it borrows
+    /// nothing the closures could conflict on.
+    fn scoped_args<'e>(&self, args: impl Iterator<Item = &'e Expr>, mode: ScopedMode) -> Scoped {
+        let st = hidden("__ctx_scoped");
+        let cx = cx_ident();
+        let mut head = TokenStream::new();
+        let mut storage_ref = false;
+        let mut forks = Vec::new();
+        let args = args
+            .map(|a| match a {
+                Expr::Closure(c) if !mirrors(&c.body) => {
+                    if !storage_ref {
+                        self.used();
+                        head.extend(quote!(let #st = ::ctx::__private::Cx::__storage(#cx);));
+                        storage_ref = true;
+                    }
+                    let mut c = c.clone();
+                    let body = std::mem::replace(&mut *c.body, Expr::Verbatim(TokenStream::new()));
+                    let template = quote_spanned! {body.span()=>
+                        ::ctx::__private::mirrored(#st, || __ctx_hole0)
+                    };
+                    *c.body = splice(template, vec![body]);
+                    c.to_token_stream()
+                }
+                Expr::Closure(c) if self.mutable && mode != ScopedMode::Parallel => {
+                    self.used();
+                    let i = forks.len();
+                    let (fork, keep) = (
+                        hidden(&format!("__ctx_fork{i}")),
+                        hidden(&format!("__ctx_keep{i}")),
+                    );
+                    head.extend(quote! {
+                        let #fork = ::ctx::__private::fork(&#cx);
+                        let #keep = ::core::clone::Clone::clone(&#fork);
+                    });
+                    if mode == ScopedMode::Join {
+                        forks.push(keep.to_token_stream());
+                    }
+                    let own = hidden("__ctx_own");
+                    let out = hidden("__ctx_out");
+                    let used = mentioned(&self.keys, |m| m.visit_expr(&c.body));
+                    let prelude = self.child_prelude(&own, false, &used);
+                    let merge = (mode == ScopedMode::Spawn)
+                        .then(|| quote!(::ctx::__private::join_forks([#keep]);));
+                    let mut c = c.clone();
+                    let body = std::mem::replace(&mut *c.body, Expr::Verbatim(TokenStream::new()));
+                    let template = quote_spanned! {body.span()=> {
+                        let #own = #fork;
+                        #prelude
+                        #[allow(clippy::diverging_sub_expression)]
+                        let #out = __ctx_hole0;
+                        #merge
+                        #out
+                    }};
+                    *c.body = splice(template, vec![body]);
+                    c.to_token_stream()
+                }
+                other => other.to_token_stream(),
+            })
+            .collect();
+        Scoped { head, args, forks }
+    }
+
+    pub(super) fn boundary_method(&self, m: &ExprMethodCall, chain: Chain) -> Option<Expr> {
+        let name = m.method.to_string();
+        let recv = &m.receiver;
+        let method = &m.method;
+        let turbofish = &m.turbofish;
+        let fk = hidden("__ctx_fork");
+        let child = hidden("__ctx_child");
+        let r = hidden("__ctx_recv");
+        let adopt = |child: TokenStream| quote!((&&::ctx::__private::Adopt::new(#fk, #recv.#method #turbofish(#child))).__adopt());
+        let out = match (name.as_str(), m.args.len()) {
+            ("spawn" | "spawn_local", 1) if !matches!(m.args[0], Expr::Closure(_)) => {
+                let f = self.child_future(&m.args[0]);
+                let fork = self.fork();
+                let spawned = adopt(quote!(#child));
+                quote!({ #fork let #child = #fk.__merge_on_done(#f); #spawned })
+            }
+            ("spawn", 1) if chain.builder => {
+                let c = self.child_closure(&m.args[0]);
+                let fork = self.fork();
+                let h = hidden("__ctx_handle");
+                quote!({ #fork let #h = #recv.#method #turbofish(#c); #fk.__join_thread_io(#h) })
+            }
+            ("spawn" | "spawn_fifo" | "spawn_broadcast", 1) => {
+                if !matches!(m.args[0], Expr::Closure(_)) {
+                    return None;
+                }
+                let Scoped { head, args, .. } =
+                    self.scoped_args(std::iter::once(&m.args[0]), ScopedMode::Spawn);
+                quote!({ #head #recv.#method #turbofish(#(#args),*) })
+            }
+            ("spawn_blocking", 1) => {
+                let c = self.child_closure(&m.args[0]);
+                let fork = self.fork();
+                let spawned = adopt(quote!(#child));
+                quote!({ #fork let #child = #fk.__merge_on_return(#c); #spawned })
+            }
+            ("block_on", 1) => {
+                let f = self.bind_here(&m.args[0]);
+                let x = hidden("__ctx_f");
+                quote!(::ctx::__private::unmirrored_with(#f, |#x| #recv.#method #turbofish(#x)))
+            }
+            _ if chain.parallel => {
+                // A parallel iterator's stage: closures get a read-only
+                // context (see `visit_expr_mut`); the caller waits without
+                // the mirror, as in `rayon::join`.
+                let Scoped { head, args, .. } =
+                    self.scoped_args(m.args.iter(), ScopedMode::Parallel);
+                quote!({ #head ::ctx::__private::unmirrored_with(#recv, |#r| #r.#method #turbofish(#(#args),*)) })
+            }
+            _ => return None,
+        };
+        Some(syn::parse_quote_spanned!(m.span()=> #out))
+    }
+}
+
+/// A closure that uses the context installs it as the ambient mirror while
+/// it runs: wherever it is called from (an iterator adapter, a pool this
+/// crate does not know), the code it calls sees the context it passes.
+/// The body runs in an inner closure called once, so `return` and `?` keep
+/// their meaning, and the mirror is undone when the call ends, whatever the
+/// body does. Propagated functions themselves do not touch the mirror:
+/// every way a context reaches running code (a root, a poll of a bound
+/// future, a spawned child, a closure) installs it first.
+pub(super) fn mirror_in_closure(c: &mut ExprClosure) {
+    if c.asyncness.is_some() || matches!(&*c.body, Expr::Async(_)) {
+        return;
+    }
+    if mirrors(&c.body) {
+        return;
+    }
+    let cx = cx_ident();
+    let h = hole(0);
+    let template = quote_spanned! {c.body.span()=>
+        ::ctx::__private::mirrored(::ctx::__private::Cx::__storage(#cx), || #h)
+    };
+    let body = std::mem::replace(&mut *c.body, Expr::Verbatim(TokenStream::new()));
+    *c.body = splice(template, vec![body]);
+}
+
+/// Whether a closure body installs the mirror itself (a body rewritten by
+/// [`mirror_in_closure`] or made a child's by [`Rewriter::scoped_args`]).
+pub(super) fn mirrors(body: &Expr) -> bool {
+    match body {
+        Expr::Call(c) => matches!(&*c.func, Expr::Path(p)
+            if p.path.segments.last().is_some_and(|s| s.ident == "mirrored")
+                && p.path.segments.iter().any(|s| s.ident == "__private")),
+        _ => starts_with_let(body, "__ctx_own"),
+    }
+}
+
+/// The kinds of scoped boundary.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ScopedMode {
+    /// `rayon::join`/`scope`, `thread::scope`: each closure that uses the
+    /// context (in a function that may write) gets a child context, merged
+    /// after the call in argument order.
+    Join,
+    /// A spawn in a scope: the child context is merged when the closure
+    /// returns normally.
+    Spawn,
+    /// A parallel iterator's closures: a read-only copy, no child context.
+    Parallel,
+}
+
+/// What [`Rewriter::scoped_args`] makes of a scoped boundary's arguments.
+struct Scoped {
+    /// Statements before the call.
+    head: TokenStream,
+    args: Vec<TokenStream>,
+    /// Child contexts to merge after the call returns.
+    forks: Vec<TokenStream>,
+}

@@ -1,0 +1,449 @@
+//! The body rewriter: a post-order `VisitMut` over a propagated body (or a
+//! `ctx::with!` block).
+//!
+//! - path calls `f(a, b)` become probes that pass the context to callees
+//!   taking it and leave other callees unchanged;
+//! - `.await` operands become probes that bind a `Requires` to the context;
+//! - spawn boundaries get a child context (a snapshot) and, where there is a
+//!   handle, a handle that brings the child's writes back to the spawner at
+//!   join; scoped closures (rayon, `thread::scope`) mirror the context while
+//!   they run, with a child context of their own where they may write
+//!   (`boundary`);
+//! - `ctx::set!`, `ctx::bind!` and `ctx::with!` are expanded here.
+//!
+//! Nested items are their own scope and are not visited. Other macro
+//! invocations are opaque tokens, except `join!`/`try_join!` and the
+//! standard formatting and assertion macros, whose arguments are plain
+//! expressions. `syntax` has the splicing and scanning helpers.
+
+mod boundary;
+mod syntax;
+
+use std::collections::HashSet;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::visit_mut::{self, VisitMut};
+use syn::{Expr, ExprCall, ExprMacro, Ident, Macro, Stmt, Token};
+
+use super::KeyArg;
+use super::expand::{cx_ident, key_bindings, mentioned};
+use boundary::mirror_in_closure;
+pub(crate) use syntax::{contains_await, contains_impl_trait, count_elided, name_elided};
+use syntax::{hole, hole_at, splice};
+
+const MAX_ARITY: usize = 12;
+
+fn hidden(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
+pub(crate) struct Rewriter {
+    keys: Vec<KeyArg>,
+    /// The function has `mut` keys: every use of the context borrows it
+    /// mutably, so the borrow checker rejects two closures that could write
+    /// at once.
+    mutable: bool,
+    /// Key bindings in children are checked against the witness (false in
+    /// `with!` blocks, whose keys come from an outer function).
+    checked: bool,
+    /// Inside the closures of a parallel iterator: the context is a
+    /// read-only copy (a `Fn` closure run on many threads at once can read
+    /// the context but not change it).
+    readonly: usize,
+    /// How many uses of the context were emitted so far: a closure whose
+    /// visit added some uses the context.
+    uses: std::cell::Cell<usize>,
+    /// Locals bound to the handle of a spawn rewritten here (a
+    /// `ctx::JoinHandle`/`ThreadJoinHandle`): awaiting them needs no probe.
+    handles: HashSet<String>,
+    locals: HashSet<String>,
+    errors: Vec<syn::Error>,
+}
+
+impl Rewriter {
+    pub(crate) fn new(keys: Vec<KeyArg>, mutable: bool, checked: bool) -> Self {
+        Rewriter {
+            keys,
+            mutable,
+            checked,
+            readonly: 0,
+            uses: std::cell::Cell::new(0),
+            handles: HashSet::new(),
+            locals: HashSet::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub(crate) fn into_errors(self) -> TokenStream {
+        self.errors
+            .into_iter()
+            .map(syn::Error::into_compile_error)
+            .collect()
+    }
+
+    pub(crate) fn collect_locals_sig(&mut self, sig: &syn::Signature) {
+        let mut c = Locals(&mut self.locals);
+        for a in &sig.inputs {
+            if let syn::FnArg::Typed(t) = a {
+                c.visit_pat(&t.pat);
+            }
+        }
+    }
+
+    pub(crate) fn collect_locals_block(&mut self, b: &syn::Block) {
+        Locals(&mut self.locals).visit_block(b);
+    }
+
+    /// The context expression at a use site.
+    fn cx(&self) -> TokenStream {
+        self.used();
+        let cx = cx_ident();
+        if self.readonly > 0 {
+            quote!(::ctx::__private::Cx::__readonly(#cx))
+        } else if self.mutable {
+            quote!(#cx.__m())
+        } else {
+            quote!(#cx)
+        }
+    }
+
+    fn used(&self) {
+        self.uses.set(self.uses.get() + 1);
+    }
+
+    fn key_path(&self, id: &Ident) -> TokenStream {
+        match self.keys.iter().find(|k| k.ident == *id) {
+            Some(k) => k.path.to_token_stream(),
+            None => id.to_token_stream(),
+        }
+    }
+
+    /// What a child starts with: its own `__cx` over the child storage, the
+    /// ambient mirror (for closures) and the key bindings.
+    fn child_prelude(&self, own: &Ident, closure: bool, used: &[bool]) -> TokenStream {
+        let cx = cx_ident();
+        let mut_kw = self.mutable.then(|| quote!(mut));
+        let bindings = key_bindings(&self.keys, self.checked, used);
+        let guard = hidden("__ctx_ambient");
+        let ambient = closure.then(|| quote!(let #guard = ::ctx::__private::enter_cx(&#cx);));
+        quote! {
+            let #own = #own;
+            #[allow(unused_mut)]
+            let #mut_kw #cx = #own.cx_same();
+            #ambient
+            #bindings
+        }
+    }
+
+    fn probe_call(&self, call: &ExprCall) -> Option<Expr> {
+        let Expr::Path(p) = &*call.func else {
+            return None;
+        };
+        let last = p.path.segments.last()?;
+        if p.qself.is_none()
+            && p.path.segments.len() == 1
+            && self.locals.contains(&last.ident.to_string())
+        {
+            return None;
+        }
+        if last
+            .ident
+            .to_string()
+            .starts_with(|c: char| c.is_uppercase())
+        {
+            return None;
+        }
+        if p.path.segments.first().is_some_and(|s| s.ident == "ctx")
+            && p.path.segments.iter().any(|s| s.ident == "__private")
+        {
+            return None;
+        }
+        let n = call.args.len();
+        if n > MAX_ARITY {
+            return None;
+        }
+        let method = Ident::new(&format!("__call{n}"), call.func.span());
+        let cx = self.cx();
+        let holes = (1..=n).map(hole);
+        let f = hole(0);
+        let template = quote_spanned! {call.span()=>
+            (&&&::ctx::__private::Probe::new(#f)).#method(#cx #(, #holes)*)
+        };
+        let mut parts = vec![(*call.func).clone()];
+        parts.extend(call.args.iter().cloned());
+        let mut out = splice(template, parts);
+        if let Expr::MethodCall(m) = &mut out {
+            m.attrs.clone_from(&call.attrs);
+        }
+        Some(out)
+    }
+
+    /// The probe lives in a `let` so it is gone before the `.await`: the
+    /// future then holds only the bound operand and stays `Send`.
+    /// The context is copied before the operand is evaluated: the operand
+    /// (an `async` block) may borrow it mutably.
+    fn await_probe(&self, base: &Expr) -> TokenStream {
+        let cx = self.cx();
+        let (f, c) = (hidden("__ctx_fut"), hidden("__ctx_c"));
+        quote_spanned! {base.span()=>
+            { let #c = #cx; let #f = (&&::ctx::__private::AwaitProbe::new(#base)).__bind_await(#c); #f }
+        }
+    }
+
+    /// An awaited spawn handle (the spawn itself, or a local bound to it):
+    /// not a propagated call, so its `.await` needs no probe.
+    fn is_handle(&self, base: &Expr) -> bool {
+        match base {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|i| self.handles.contains(&i.to_string())),
+            Expr::Paren(p) => self.is_handle(&p.expr),
+            e => is_spawn_handle(e),
+        }
+    }
+
+    /// [`Self::await_probe`] as syntax, with `base` moved in.
+    fn await_bound(&self, base: Expr) -> Expr {
+        let template = self.await_probe(&hole_at(0, base.span()));
+        splice(template, vec![base])
+    }
+
+    /// `ctx::set!`, `ctx::bind!`, `ctx::with!`, `join!`/`try_join!`.
+    fn rewrite_macro(&mut self, mac: &Macro) -> Option<Expr> {
+        let segs = segment_names(&mac.path);
+        let (first, last) = (segs.first()?.as_str(), segs.last()?.as_str());
+        let ours = segs.len() == 1 || (segs.len() == 2 && first == "ctx");
+        match last {
+            "set" if ours => Some(self.expand_set(mac)),
+            "bind" if ours => {
+                let e: Expr = match mac.parse_body() {
+                    Ok(e) => e,
+                    Err(e) => return Some(error_expr(e)),
+                };
+                let mut e = e;
+                self.visit_expr_mut(&mut e);
+                Some(self.await_bound(e))
+            }
+            "with" if ours => {
+                self.used();
+                let keys = self.keys.iter().map(|k| {
+                    let (id, p) = (&k.ident, &k.path);
+                    quote!(#id: #p)
+                });
+                let tokens = &mac.tokens;
+                Some(
+                    syn::parse_quote_spanned!(mac.span()=> ::ctx::__private::with_keys!([#(#keys),*] #tokens)),
+                )
+            }
+            "join" | "try_join" | "format" | "format_args" | "print" | "println" | "eprint"
+            | "eprintln" | "write" | "writeln" | "panic" | "assert" | "assert_eq" | "assert_ne"
+            | "debug_assert" | "debug_assert_eq" | "debug_assert_ne" | "vec" | "dbg" | "todo"
+            | "unimplemented" | "unreachable"
+                if first != "rayon" =>
+            {
+                let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
+                let Ok(mut args) = parser.parse2(mac.tokens.clone()) else {
+                    return None;
+                };
+                for a in &mut args {
+                    self.visit_expr_mut(a);
+                }
+                let path = &mac.path;
+                Some(syn::parse_quote_spanned!(mac.span()=> #path!(#args)))
+            }
+            _ => None,
+        }
+    }
+
+    fn expand_set(&mut self, mac: &Macro) -> Expr {
+        let parser = |input: syn::parse::ParseStream| {
+            let id: Ident = input.parse()?;
+            input.parse::<Token![,]>()?;
+            let v: Expr = input.parse()?;
+            input.parse::<Option<Token![,]>>()?;
+            Ok((id, v))
+        };
+        let (id, mut value) = match parser.parse2(mac.tokens.clone()) {
+            Ok(x) => x,
+            Err(e) => {
+                return error_expr(syn::Error::new(
+                    e.span(),
+                    "expected `ctx::set!(key, value)`, e.g. `ctx::set!(user, Some(id))`",
+                ));
+            }
+        };
+        self.visit_expr_mut(&mut value);
+        let path = self.key_path(&id);
+        let cx = self.cx();
+        // A path call spanned at the key: a missing `mut` is reported there.
+        let set = quote_spanned!(id.span()=> ::ctx::__private::set::<#path, _>);
+        syn::parse_quote_spanned! {id.span()=>
+            #set(#cx, #value)
+        }
+    }
+}
+
+fn error_expr(e: syn::Error) -> Expr {
+    let t = e.into_compile_error();
+    syn::parse_quote!({ #t })
+}
+
+impl VisitMut for Rewriter {
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {
+        // A nested fn/impl/mod is its own scope: its calls are not ours.
+    }
+
+    fn visit_block_mut(&mut self, b: &mut syn::Block) {
+        let outer = self.handles.clone();
+        visit_mut::visit_block_mut(self, b);
+        self.handles = outer;
+    }
+
+    fn visit_local_mut(&mut self, l: &mut syn::Local) {
+        visit_mut::visit_local_mut(self, l);
+        let pat = match &l.pat {
+            syn::Pat::Type(t) => &*t.pat,
+            p => p,
+        };
+        if let syn::Pat::Ident(p) = pat {
+            let name = p.ident.to_string();
+            if l.init.as_ref().is_some_and(|i| is_spawn_handle(&i.expr)) {
+                self.handles.insert(name);
+            } else {
+                self.handles.remove(&name);
+            }
+        }
+    }
+
+    fn visit_stmt_mut(&mut self, s: &mut Stmt) {
+        if let Stmt::Macro(m) = s
+            && let Some(e) = self.rewrite_macro(&m.mac)
+        {
+            let semi = m.semi_token;
+            *s = Stmt::Expr(e, semi);
+            return;
+        }
+        visit_mut::visit_stmt_mut(self, s);
+    }
+
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        if let Expr::Macro(ExprMacro { mac, .. }) = e {
+            if let Some(new) = self.rewrite_macro(mac) {
+                *e = new;
+            }
+            return;
+        }
+        // Classify on the original syntax: visiting rewrites the receiver.
+        let chain = match e {
+            Expr::MethodCall(m) => Chain {
+                builder: chain_mentions(&m.receiver, "Builder"),
+                parallel: is_parallel_chain(&m.receiver),
+            },
+            _ => Chain::default(),
+        };
+        let uses_before = self.uses.get();
+        match e {
+            Expr::MethodCall(m) if chain.parallel => {
+                // The receiver runs here; the closures run in parallel.
+                self.visit_expr_mut(&mut m.receiver);
+                self.readonly += 1;
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
+                }
+                self.readonly -= 1;
+            }
+            _ => visit_mut::visit_expr_mut(self, e),
+        }
+        if let Expr::Closure(c) = e {
+            if self.uses.get() > uses_before {
+                mirror_in_closure(c);
+            }
+            return;
+        }
+        let new = match e {
+            Expr::Call(call) => self.boundary_call(call).or_else(|| self.probe_call(call)),
+            Expr::MethodCall(m) => self.boundary_method(m, chain),
+            Expr::Await(a) if self.is_handle(&a.base) => None,
+            Expr::Await(a) => {
+                let base = std::mem::replace(&mut *a.base, Expr::Verbatim(TokenStream::new()));
+                *a.base = self.await_bound(base);
+                None
+            }
+            _ => None,
+        };
+        if let Some(new) = new {
+            *e = new;
+        }
+    }
+}
+
+/// The names of a path's segments, `["tokio", "task", "spawn"]`.
+fn segment_names(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+/// Whether `e` is a spawn rewritten here, whose value is the child's
+/// handle (`{ let __ctx_fork = ..; .. }`).
+fn is_spawn_handle(e: &Expr) -> bool {
+    starts_with_let(e, "__ctx_fork")
+}
+
+/// Whether `e` is a block whose first statement binds `name`: how the
+/// rewriter recognises the blocks it generated itself.
+fn starts_with_let(e: &Expr, name: &str) -> bool {
+    let Expr::Block(b) = e else {
+        return false;
+    };
+    matches!(b.block.stmts.first(), Some(Stmt::Local(l))
+        if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == name))
+}
+
+/// What a method call's receiver chain says about the call.
+#[derive(Default, Clone, Copy)]
+struct Chain {
+    /// `std::thread::Builder::new()...spawn(f)`: a `'static` thread.
+    builder: bool,
+    /// `xs.par_iter()...`: closures run on the rayon pool, scoped.
+    parallel: bool,
+}
+
+/// Whether a receiver chain goes through a rayon parallel iterator.
+fn is_parallel_chain(e: &Expr) -> bool {
+    match e {
+        Expr::MethodCall(m) => {
+            let n = m.method.to_string();
+            n.starts_with("par_")
+                || n.starts_with("into_par_")
+                || n == "par_bridge"
+                || is_parallel_chain(&m.receiver)
+        }
+        Expr::Paren(p) => is_parallel_chain(&p.expr),
+        _ => false,
+    }
+}
+
+fn chain_mentions(e: &Expr, name: &str) -> bool {
+    match e {
+        Expr::MethodCall(m) => chain_mentions(&m.receiver, name),
+        Expr::Call(c) => chain_mentions(&c.func, name),
+        Expr::Path(p) => p.path.segments.iter().any(|s| s.ident == name),
+        Expr::Paren(p) => chain_mentions(&p.expr, name),
+        _ => false,
+    }
+}
+
+struct Locals<'a>(&'a mut HashSet<String>);
+
+impl Visit<'_> for Locals<'_> {
+    fn visit_pat_ident(&mut self, p: &syn::PatIdent) {
+        self.0.insert(p.ident.to_string());
+        syn::visit::visit_pat_ident(self, p);
+    }
+    fn visit_item(&mut self, _: &syn::Item) {}
+}

@@ -123,7 +123,8 @@ mod forged {
     impl ctx::Key for victim {
         type Value = String;
         fn info() -> &'static ctx::KeyInfo {
-            static I: ctx::KeyInfo = ctx::KeyInfo::new("victim", ctx::__private::merge_replace);
+            static I: ctx::KeyInfo =
+                ctx::KeyInfo::new::<victim>("victim", ctx::__private::merge_replace);
             &I
         }
     }
@@ -156,9 +157,24 @@ fn a_forged_key_cannot_reinterpret_another_keys_value() {
         victim: "a string".into(),
         forged: (usize::MAX, 7),
     };
-    let (s, pair) = ctx::with!(root, { forged::read() });
-    assert_eq!(s, "a string");
-    assert_eq!(pair, (usize::MAX, 7));
+    let r = std::panic::catch_unwind(|| ctx::with!(root, { forged::read() }));
+    let msg = r.expect_err("a forged key is rejected");
+    let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("declare keys with `ctx::keys!`"), "{msg}");
+    // The key it imitates still works on its own.
+    #[derive(ctx::ContextFields)]
+    struct Honest {
+        #[ctx(key = forged::victim)]
+        v: String,
+    }
+    #[ctx::propagate(forged::victim)]
+    fn read_victim() -> String {
+        victim.clone()
+    }
+    assert_eq!(
+        ctx::with!(Honest { v: "ok".into() }, { read_victim() }),
+        "ok"
+    );
 }
 
 // Scenario 13: request 1 hands its child's handle to request 2, which

@@ -1,5 +1,6 @@
 //! Keys and merge policies.
 
+use std::any::TypeId;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -31,12 +32,24 @@ pub type MergeFn = fn(Option<&Value>, &Value, Option<&Value>) -> Value;
 pub struct KeyInfo {
     name: &'static str,
     pub(crate) merge: MergeFn,
+    key_type: TypeId,
 }
 
 impl KeyInfo {
+    /// The identity of key type `K`. A `Key` impl must return a `KeyInfo`
+    /// made for itself: one made for another type is rejected (a panic) at
+    /// the first read or write.
     #[doc(hidden)]
-    pub const fn new(name: &'static str, merge: MergeFn) -> Self {
-        KeyInfo { name, merge }
+    pub const fn new<K: 'static>(name: &'static str, merge: MergeFn) -> Self {
+        KeyInfo {
+            name,
+            merge,
+            key_type: TypeId::of::<K>(),
+        }
+    }
+
+    pub(crate) fn key_type(&self) -> TypeId {
+        self.key_type
     }
 
     /// The key's name as written in `keys!`.

@@ -2,11 +2,14 @@
 //! copied on write, so a read is one load and a short scan, and a snapshot
 //! is one reference-count increment.
 //!
-//! A key's identity in a frame is the `TypeId` of the key type itself, not
-//! anything a `Key` impl returns: a value stored under `K` is always a
-//! `K::Value` (the only writers are typed by `K`, and merged values are
-//! type-checked before they are published), so a hand-written `Key` impl
-//! cannot make a read reinterpret another key's value.
+//! A key's identity in a frame is the address of its `KeyInfo`, and every
+//! typed access checks that the `KeyInfo` a `Key` impl returns was made for
+//! that very key type (`KeyInfo::new::<K>` records `TypeId::of::<K>()`; for
+//! a key declared with `keys!` the check folds to nothing). So a value
+//! stored under `K` is always a `K::Value` (the only writers are typed by
+//! `K`, and merged values are type-checked before they are published), and
+//! a hand-written `Key` impl that returns another key's `KeyInfo` panics
+//! instead of reinterpreting that key's value.
 //!
 //! A frame is one allocation: `Arc<[Slot]>` laid out as
 //! `[header, entry.., terminator]`. The storage's atomic pointer points at
@@ -25,15 +28,38 @@ use crate::key::{Key, KeyInfo};
 /// A type-erased context value.
 pub type Value = Arc<dyn Any + Send + Sync>;
 
-/// A key's identity in a frame: the `TypeId` of the key type.
+/// A key's identity in a frame: the address of its `KeyInfo`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct KeyId(*const KeyInfo);
+
+// SAFETY: a `KeyId` points to a `static KeyInfo`, which is `Sync`, and is
+// only compared, never dereferenced.
+unsafe impl Send for KeyId {}
+unsafe impl Sync for KeyId {}
+
+/// The identity of key `K`, after checking that its `KeyInfo` was made for
+/// `K` (constant for keys declared with `keys!`).
 #[inline(always)]
-fn id<K: Key>() -> TypeId {
-    TypeId::of::<K>()
+fn id<K: Key>() -> KeyId {
+    let info = K::info();
+    if info.key_type() != TypeId::of::<K>() {
+        forged(info.name());
+    }
+    KeyId(info)
+}
+
+#[cold]
+#[inline(never)]
+fn forged(name: &str) -> ! {
+    panic!(
+        "ctx: a `Key` impl returns the `KeyInfo` of key `{name}`, made for another type; \
+         declare keys with `ctx::keys!`"
+    )
 }
 
 /// One key and its value, as a root hands them to a storage.
 pub struct Entry {
-    key: TypeId,
+    key: KeyId,
     info: &'static KeyInfo,
     value: Value,
 }
@@ -55,7 +81,7 @@ impl Entry {
 /// null `ptr`.
 #[derive(Clone)]
 struct Slot {
-    key: TypeId,
+    key: KeyId,
     ptr: *const (),
     info: &'static KeyInfo,
     value: Option<Value>,
@@ -66,13 +92,13 @@ struct Slot {
 unsafe impl Send for Slot {}
 unsafe impl Sync for Slot {}
 
-static HEADER: KeyInfo = KeyInfo::new("<header>", crate::key::merge_replace);
-
 /// Not a key: the identity of header and terminator slots.
 enum NoKey {}
 
+static HEADER: KeyInfo = KeyInfo::new::<NoKey>("<header>", crate::key::merge_replace);
+
 impl Slot {
-    fn entry(key: TypeId, info: &'static KeyInfo, value: Value) -> Self {
+    fn entry(key: KeyId, info: &'static KeyInfo, value: Value) -> Self {
         Slot {
             key,
             ptr: Arc::as_ptr(&value).cast::<()>(),
@@ -83,7 +109,7 @@ impl Slot {
 
     fn empty(ptr: *const ()) -> Self {
         Slot {
-            key: TypeId::of::<NoKey>(),
+            key: KeyId(&HEADER),
             ptr,
             info: &HEADER,
             value: None,
@@ -136,7 +162,7 @@ impl Frame {
         }
     }
 
-    fn find(&self, key: TypeId) -> Option<&Value> {
+    fn find(&self, key: KeyId) -> Option<&Value> {
         self.entries()
             .iter()
             .find(|s| s.key == key)
@@ -152,7 +178,7 @@ impl Frame {
 /// # Safety
 /// `first` came from [`Frame::first`] of a frame that is still alive.
 #[inline]
-unsafe fn scan(first: *const Slot, key: TypeId) -> *const Slot {
+unsafe fn scan(first: *const Slot, key: KeyId) -> *const Slot {
     // SAFETY: `first` points at a live slot (the terminator at least).
     if unsafe { (*first).key == key } {
         return first;
@@ -164,7 +190,7 @@ unsafe fn scan(first: *const Slot, key: TypeId) -> *const Slot {
 /// # Safety
 /// As for [`scan`].
 #[inline(never)]
-unsafe fn scan_rest(first: *const Slot, key: TypeId) -> *const Slot {
+unsafe fn scan_rest(first: *const Slot, key: KeyId) -> *const Slot {
     let mut s = first;
     // SAFETY: every frame ends with a terminator slot (null `ptr`, which
     // no entry has: an `Arc`'s data pointer is never null), so the scan
@@ -186,7 +212,7 @@ struct State {
     frames: Vec<Frame>,
     /// Keys written in this storage (by `set!` or by a merged child), in
     /// first-write order: what back-propagation carries to the spawner.
-    written: Vec<TypeId>,
+    written: Vec<KeyId>,
 }
 
 /// The context of one request, one spawned task or one root scope.
@@ -284,7 +310,7 @@ impl Storage {
 
     /// The slot of `key` in the current frame, or its terminator.
     #[inline]
-    fn slot(&self, key: TypeId) -> &Slot {
+    fn slot(&self, key: KeyId) -> &Slot {
         // SAFETY: `current` always points at the first entry of a live
         // frame (see `frame`), which lives as long as `self`.
         unsafe { &*scan(self.current.load(Ordering::Acquire), key) }

@@ -157,7 +157,7 @@ fn expand_key(k: &KeyDecl) -> TokenStream {
             #[inline]
             fn info() -> &'static #private::KeyInfo {
                 static #info: #private::KeyInfo =
-                    #private::KeyInfo::new(::core::stringify!(#name), #merge_fn);
+                    #private::KeyInfo::new::<#name>(::core::stringify!(#name), #merge_fn);
                 &#info
             }
         }

@@ -333,7 +333,7 @@ impl Storage {
 
     /// Publishes the current frame with `changes` applied; the caller holds
     /// the lock.
-    fn publish(&self, st: &mut State, changes: Vec<Slot>) {
+    fn publish(&self, st: &mut State, changes: impl IntoIterator<Item = Slot>) {
         let mut entries = self.frame().entries().to_vec();
         for c in changes {
             let key = c.key;
@@ -355,7 +355,7 @@ impl Storage {
     pub fn set<K: Key>(&self, value: K::Value) {
         let slot = Slot::entry(id::<K>(), K::info(), Arc::new(value));
         let mut st = self.lock();
-        self.publish(&mut st, vec![slot]);
+        self.publish(&mut st, std::iter::once(slot));
     }
 
     /// Applies the writes of a finished child to its spawner, key by key

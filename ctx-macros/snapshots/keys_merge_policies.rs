@@ -22,10 +22,9 @@ impl ::ctx::__private::Key for user {
     type Value = Option<UserId>;
     #[inline]
     fn info() -> &'static ::ctx::__private::KeyInfo {
-        static INFO: ::ctx::__private::KeyInfo = ::ctx::__private::KeyInfo::new(
-            ::core::stringify!(user),
-            ::ctx::__private::merge_replace,
-        );
+        static INFO: ::ctx::__private::KeyInfo = ::ctx::__private::KeyInfo::new::<
+            user,
+        >(::core::stringify!(user), ::ctx::__private::merge_replace);
         &INFO
     }
 }
@@ -39,10 +38,9 @@ impl ::ctx::__private::Key for request_id {
     type Value = RequestId;
     #[inline]
     fn info() -> &'static ::ctx::__private::KeyInfo {
-        static INFO: ::ctx::__private::KeyInfo = ::ctx::__private::KeyInfo::new(
-            ::core::stringify!(request_id),
-            ::ctx::__private::merge_replace,
-        );
+        static INFO: ::ctx::__private::KeyInfo = ::ctx::__private::KeyInfo::new::<
+            request_id,
+        >(::core::stringify!(request_id), ::ctx::__private::merge_replace);
         &INFO
     }
 }
@@ -56,10 +54,9 @@ impl ::ctx::__private::Key for first_seen {
     type Value = Instant;
     #[inline]
     fn info() -> &'static ::ctx::__private::KeyInfo {
-        static INFO: ::ctx::__private::KeyInfo = ::ctx::__private::KeyInfo::new(
-            ::core::stringify!(first_seen),
-            ::ctx::__private::merge_keep,
-        );
+        static INFO: ::ctx::__private::KeyInfo = ::ctx::__private::KeyInfo::new::<
+            first_seen,
+        >(::core::stringify!(first_seen), ::ctx::__private::merge_keep);
         &INFO
     }
 }
@@ -73,10 +70,9 @@ impl ::ctx::__private::Key for audit {
     type Value = Vec<AuditEvent>;
     #[inline]
     fn info() -> &'static ::ctx::__private::KeyInfo {
-        static INFO: ::ctx::__private::KeyInfo = ::ctx::__private::KeyInfo::new(
-            ::core::stringify!(audit),
-            ::ctx::__private::merge_append::<Vec<AuditEvent>>,
-        );
+        static INFO: ::ctx::__private::KeyInfo = ::ctx::__private::KeyInfo::new::<
+            audit,
+        >(::core::stringify!(audit), ::ctx::__private::merge_append::<Vec<AuditEvent>>);
         &INFO
     }
 }
@@ -90,7 +86,9 @@ impl ::ctx::__private::Key for db_calls {
     type Value = u64;
     #[inline]
     fn info() -> &'static ::ctx::__private::KeyInfo {
-        static INFO: ::ctx::__private::KeyInfo = ::ctx::__private::KeyInfo::new(
+        static INFO: ::ctx::__private::KeyInfo = ::ctx::__private::KeyInfo::new::<
+            db_calls,
+        >(
             ::core::stringify!(db_calls),
             {
                 fn __ctx_merge(

@@ -155,3 +155,20 @@ fn call_arguments_behave_as_in_a_plain_call() {
     let out = ctx::with!(req("ann", 1), { call_shapes() });
     assert_eq!(out, (9, 3, "7".to_string(), 42, vec![1, 2], 0, 255));
 }
+
+#[ctx::propagate(user)]
+fn asserts_user_is(name: &str) {
+    assert!(*user == name);
+}
+
+#[test]
+fn a_failing_assert_prints_the_condition_as_written() {
+    let r = std::panic::catch_unwind(|| ctx::with!(req("ann", 1), { asserts_user_is("bob") }));
+    let msg = r.expect_err("the assertion fails");
+    let msg = msg
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| msg.downcast_ref::<&str>().map(ToString::to_string))
+        .unwrap_or_default();
+    assert_eq!(msg, "assertion failed: *user == name");
+}

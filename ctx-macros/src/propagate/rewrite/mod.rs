@@ -251,11 +251,16 @@ impl Rewriter {
                 let Ok(mut args) = parser.parse2(mac.tokens.clone()) else {
                     return None;
                 };
+                // `assert!(cond)` prints its condition: the one written,
+                // not the rewritten one.
+                let message = (matches!(last, "assert" | "debug_assert") && args.len() == 1)
+                    .then(|| assertion_text(mac));
                 for a in &mut args {
                     self.visit_expr_mut(a);
                 }
                 let path = &mac.path;
-                Some(syn::parse_quote_spanned!(mac.span()=> #path!(#args)))
+                let args = args.into_iter();
+                Some(syn::parse_quote_spanned!(mac.span()=> #path!(#(#args),* #message)))
             }
             _ => None,
         }
@@ -285,6 +290,29 @@ impl Rewriter {
         let set = quote_spanned!(id.span()=> ::ctx::__private::set::<#path, _>);
         syn::parse_quote_spanned! {id.span()=>
             #set(#cx, #value)
+        }
+    }
+}
+
+/// The extra arguments that make `assert!(cond)` print its condition as
+/// written (its source text), not as rewritten.
+fn assertion_text(mac: &Macro) -> TokenStream {
+    let group = mac.delimiter.span().join().source_text();
+    let text = group.as_deref().and_then(|t| {
+        let inner = t.get(1..t.len().checked_sub(1)?)?.trim();
+        Some(
+            inner
+                .strip_suffix(',')
+                .unwrap_or(inner)
+                .trim_end()
+                .to_string(),
+        )
+    });
+    match text {
+        Some(t) => quote!(, "assertion failed: {}", #t),
+        None => {
+            let cond = &mac.tokens;
+            quote!(, "assertion failed: {}", ::core::stringify!(#cond))
         }
     }
 }

@@ -3,7 +3,6 @@
 //! whoever happens to join it — when the spawner's side observes a normal
 //! completion (a join), and are dropped on panic, cancellation or abort.
 
-use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -13,6 +12,7 @@ use std::task::{Context, Poll};
 
 use crate::cx::{Cx, Owned};
 use crate::future::Bound;
+use crate::probe::Once;
 use crate::storage::Storage;
 
 /// The child storage of a spawn: a snapshot of the spawner's values, whose
@@ -110,19 +110,16 @@ impl<Fut: Future> Future for MergeOnDone<Fut> {
 /// else (a `JoinSet`'s `AbortHandle`) is returned as it is and the child's
 /// normal completion merges.
 #[doc(hidden)]
-pub struct Adopt<W, T>(Cell<Option<(Owned<W>, T)>>);
+pub struct Adopt<W, T>(Once<(Owned<W>, T)>);
 
 impl<W, T> Adopt<W, T> {
     #[inline]
     pub fn new(child: Owned<W>, spawned: T) -> Self {
-        Adopt(Cell::new(Some((child, spawned))))
+        Adopt(Once::new((child, spawned)))
     }
 
     fn take(&self) -> (Owned<W>, T) {
-        match self.0.take() {
-            Some(x) => x,
-            None => unreachable!("a probe is used once"),
-        }
+        self.0.take()
     }
 }
 

@@ -129,21 +129,36 @@ probe_recv!(ViaRecv10 __call10; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9
 probe_recv!(ViaRecv11 __call11; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11);
 probe_recv!(ViaRecv12 __call12; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12);
 
-/// Holds the operand of an `.await` (or `ctx::bind!`) for one probe.
-pub struct AwaitProbe<T>(Cell<Option<T>>);
+/// A value an autoref probe moves out of through `&self`, once.
+pub(crate) struct Once<T>(Cell<Option<T>>);
 
-impl<T> AwaitProbe<T> {
+impl<T> Once<T> {
     #[inline]
-    pub fn new(t: T) -> Self {
-        AwaitProbe(Cell::new(Some(t)))
+    pub(crate) fn new(t: T) -> Self {
+        Once(Cell::new(Some(t)))
     }
 
     #[inline]
-    fn take(&self) -> T {
+    pub(crate) fn take(&self) -> T {
         match self.0.take() {
             Some(t) => t,
             None => unreachable!("a probe is used once"),
         }
+    }
+}
+
+/// Holds the operand of an `.await` (or `ctx::bind!`) for one probe.
+pub struct AwaitProbe<T>(Once<T>);
+
+impl<T> AwaitProbe<T> {
+    #[inline]
+    pub fn new(t: T) -> Self {
+        AwaitProbe(Once::new(t))
+    }
+
+    #[inline]
+    fn take(&self) -> T {
+        self.0.take()
     }
 }
 

@@ -163,18 +163,18 @@ async fn handler() -> Seen {
     //    (`ctx::bind!` hands the context to a propagated future that is
     //    not awaited where it is made.)
     let r = tokio::time::timeout(IN_TIME, ctx::bind!(lookup_profile(FAST))).await;
-    seen.branch("1. lookup in this task", r.is_err(), &profile);
+    seen.branch("1. lookup in this task", r.is_err(), profile);
     seen.lookups_read.extend(r.ok());
     ctx::set!(profile, None);
 
     // 2. In this task, timed out: the lookup is dropped before it writes.
     let r = tokio::time::timeout(TOO_SHORT, ctx::bind!(lookup_profile(SLOW))).await;
-    seen.branch("2. lookup in this task", r.is_err(), &profile);
+    seen.branch("2. lookup in this task", r.is_err(), profile);
     seen.lookups_read.extend(r.ok());
 
     // 3. A spawned task, joined in time: its write comes back at the join.
     let r = tokio::time::timeout(IN_TIME, tokio::spawn(lookup_profile(FAST))).await;
-    seen.branch("3. lookup in a task", r.is_err(), &profile);
+    seen.branch("3. lookup in a task", r.is_err(), profile);
     seen.lookups_read.extend(r.ok().and_then(Result::ok));
     ctx::set!(profile, None);
 
@@ -191,7 +191,7 @@ async fn handler() -> Seen {
     seen.branch(
         "4. lookup in a task (it finished later, detached)",
         r.is_err(),
-        &profile,
+        profile,
     );
 
     // 5. A spawned task that timed out, then was joined after all: its
@@ -202,7 +202,7 @@ async fn handler() -> Seen {
     seen.branch(
         "5. lookup in a task (joined after all)",
         r.is_err(),
-        &profile,
+        profile,
     );
 
     seen

@@ -19,16 +19,40 @@ use crate::storage::Storage;
 /// writes go back to the spawner.
 #[inline]
 pub fn fork<W>(cx: &Cx<'_, W>) -> Owned<W> {
-    Owned::new(cx.__storage().fork())
+    Owned::owner(cx.__storage().fork())
+}
+
+/// [`fork`] in a body with `mut` keys, where the spawn takes the context
+/// mutably: at the top level, what merges from other threads replaced is
+/// released.
+#[inline]
+pub fn fork_mut<W>(cx: &mut Cx<'_, W>) -> Owned<W> {
+    if cx.top() {
+        // SAFETY: a top-level `Cx` taken mutably (see `Cx`).
+        unsafe { cx.__storage().release_retired() };
+    }
+    fork(cx)
 }
 
 /// Merges the forks of scoped closures (`rayon::join`) into their spawner,
 /// in argument order, after the call returned normally.
 #[inline]
-pub fn join_forks<W, const N: usize>(forks: [Owned<W>; N]) {
+pub fn join_forks<W, const N: usize>(cx: &mut Cx<'_, W>, forks: [Owned<W>; N]) {
     for f in forks {
-        f.st.merge_into_spawner();
+        if cx.top() {
+            // SAFETY: a top-level `Cx` of the spawner taken mutably.
+            unsafe { f.st.merge_into_spawner_releasing() };
+        } else {
+            f.st.merge_into_spawner();
+        }
     }
+}
+
+/// Merges the fork of a closure spawned in a scope when it returns
+/// normally, while its spawner may be running.
+#[inline]
+pub fn merge_on_return<W>(fork: Owned<W>) {
+    fork.st.merge_into_spawner();
 }
 
 /// A future handed to code that expects a plain future (`block_on`): a

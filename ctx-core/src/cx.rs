@@ -1,17 +1,32 @@
 //! The hidden context parameter and the type-level key check.
 
-use std::fmt;
 use std::marker::PhantomData;
-use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::storage::Value;
 
 use crate::key::Key;
 use crate::storage::Storage;
 
 /// The hidden context parameter of a propagated function: a copyable
 /// reference to the storage, typed by the key set `W` the holder may use.
+///
+/// How a replaced value can be released at once although reads hand out
+/// `&V`: a read in a body ([`read`]) borrows the body's `Cx` for as long
+/// as the `&V` lives, and every use that may write takes the `Cx` mutably
+/// for a moment ([`Cx::__m`]): the borrow checker rejects a `&V` held
+/// across a write, a call or an await of a body with `mut` keys. A `Cx`
+/// reached that way from the top of a body, whose callers all passed it
+/// the same way, is *top-level*: no `&V` into its storage is borrowed
+/// anywhere, so its writes release what they replace. Inside a closure or
+/// an `async` block, which may run while the body holds borrows (a
+/// callback, a branch of `join!`), and in futures bound with `bind!`, the
+/// `Cx` is not top-level ([`Cx::__c`]): reads there take their own
+/// reference ([`pinned`]) and writes keep what they replace until the next
+/// top-level write of the storage.
 pub struct Cx<'a, W> {
     st: &'a Storage,
+    top: bool,
     _w: PhantomData<fn() -> W>,
 }
 
@@ -23,25 +38,33 @@ impl<W> Clone for Cx<'_, W> {
 impl<W> Copy for Cx<'_, W> {}
 
 impl<'a, W> Cx<'a, W> {
-    pub(crate) fn new(st: &'a Storage) -> Self {
+    pub(crate) fn new(st: &'a Storage, top: bool) -> Self {
         Cx {
             st,
+            top,
             _w: PhantomData,
         }
     }
 
-    /// A copy obtained through `&mut`: in functions with `mut` keys, every
-    /// use of the context goes through this, so the borrow checker forbids
-    /// two closures that could write at the same time.
+    /// A copy obtained through `&mut`: every use that may write (in a body
+    /// with `mut` keys: writes, calls, awaits, spawns) goes through this,
+    /// so the borrow checker rejects a `&V` read before and used after.
     #[inline]
     pub fn __m(&mut self) -> Self {
         *self
     }
 
+    /// [`Cx::__m`] inside a closure, an `async` block or a `bind!`: not
+    /// top-level (see the type's docs).
+    #[inline]
+    pub fn __c(&mut self) -> Self {
+        Cx::new(self.st, false)
+    }
+
     /// Re-types the context to the witness of the current body.
     #[inline]
     pub fn __retype<W2>(self) -> Cx<'a, W2> {
-        Cx::new(self.st)
+        Cx::new(self.st, self.top)
     }
 
     /// Writes `K`; only compiles where `K` was declared `mut`.
@@ -50,62 +73,176 @@ impl<'a, W> Cx<'a, W> {
     where
         W: HasMut<K>,
     {
-        self.st.set::<K>(value);
+        if self.top {
+            // SAFETY: a top-level `Cx` obtained through `__m`: no `&V` into
+            // the storage is borrowed and no lock-free read of it runs
+            // (see the type's docs).
+            unsafe { self.st.set_releasing::<K>(value) }
+        } else {
+            self.st.set_retiring::<K>(value);
+        }
     }
 
     /// A copy that can read every key of `W` but change none: the context
     /// of closures run in parallel (a parallel iterator's `Fn` closures).
     #[inline]
     pub fn __readonly(self) -> Cx<'a, ReadOnly<W>> {
-        Cx::new(self.st)
+        Cx::new(self.st, false)
     }
 
-    /// The storage this context reads.
+    /// The storage this context reads: for the mirror and for reads that
+    /// take their own reference to a value ([`pinned`]).
     #[inline]
     pub fn __storage(self) -> &'a Storage {
         self.st
     }
 
+    /// Whether this context is top-level (see the type's docs).
+    #[inline]
+    pub(crate) fn top(self) -> bool {
+        self.top
+    }
+
     /// An owning handle on the storage, for futures that outlive this borrow.
     pub fn __share<N>(self) -> Owned<N> {
-        Owned::from_ref(self.st)
+        Owned::new(Storage::share(self.st), self.top)
+    }
+}
+
+// SAFETY (of the `unsafe` blocks below): see `read`.
+/// The current value of `K`, borrowed from the context for as long as the
+/// `&V` lives: a read at the top of a body.
+#[inline(always)]
+pub fn read<'b, K: Key, W: Has<K>>(cx: &'b Cx<'_, W>) -> &'b K::Value {
+    read_unchecked::<K, W>(cx)
+}
+
+/// [`read`] without the key check: keys of a `with!` block, which the
+/// root's fields provide.
+#[inline(always)]
+pub fn read_unchecked<'b, K: Key, W>(cx: &'b Cx<'_, W>) -> &'b K::Value {
+    // SAFETY: the reader borrows `cx` for `'b`. A value is released only
+    // by a write through a top-level `Cx` taken mutably, which the borrow
+    // checker keeps out of `'b` (see `Cx`).
+    match unsafe { cx.st.get::<K>() } {
+        Some(v) => v,
+        None => missing(K::info().name()),
+    }
+}
+
+/// An owning reference to the current value of `K`, for reads that cannot
+/// borrow the context: in a statement that also calls or awaits
+/// (`f(&user)` in a body with `mut` keys: the callee may change `user`
+/// while the argument is in use), and in closures and `async` blocks.
+#[inline]
+pub fn pinned<K: Key, W: Has<K>>(st: &Storage) -> Pinned<K> {
+    pinned_unchecked::<K>(st)
+}
+
+/// [`pinned`] without the key check.
+#[inline]
+pub fn pinned_unchecked<K: Key>(st: &Storage) -> Pinned<K> {
+    match st.get_value::<K>().map(|v| v.downcast::<K::Value>()) {
+        Some(Ok(v)) => Pinned(v),
+        _ => missing(K::info().name()),
+    }
+}
+
+/// See [`pinned`].
+pub struct Pinned<K: Key>(Arc<K::Value>);
+
+/// The values read by one run of a closure or `async` block of a body with
+/// `mut` keys: each read keeps an owning reference here, so the `&V` it
+/// returns lives as long as the run (like a read at the top of a body)
+/// without borrowing the body's context, which the body may need
+/// meanwhile.
+#[derive(Default)]
+pub struct Pins(Mutex<Vec<Value>>);
+
+impl Pins {
+    /// No values yet.
+    #[inline]
+    pub fn new() -> Self {
+        Pins::default()
+    }
+
+    /// The current value of `K`, kept for as long as `self`.
+    #[inline]
+    pub fn read<K: Key, W: Has<K>>(&self, st: &Storage) -> &K::Value {
+        self.read_unchecked::<K>(st)
+    }
+
+    /// [`Pins::read`] without the key check.
+    pub fn read_unchecked<K: Key>(&self, st: &Storage) -> &K::Value {
+        let Some(v) = st.get_value::<K>() else {
+            missing(K::info().name())
+        };
+        let Some(r) = v.downcast_ref::<K::Value>() else {
+            missing(K::info().name())
+        };
+        let p: *const K::Value = r;
+        let mut pins = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if !pins.iter().any(|q| Arc::ptr_eq(q, &v)) {
+            pins.push(v);
+        }
+        // SAFETY: `p` points into a value behind an `Arc`, one of whose
+        // references `self` keeps until it drops (values are only ever
+        // added), so the value outlives the `&self` borrow.
+        unsafe { &*p }
+    }
+}
+
+impl<K: Key> Pinned<K> {
+    /// The value.
+    #[inline]
+    pub fn __get(&self) -> &K::Value {
+        &self.0
     }
 }
 
 /// An owning handle on a storage, carried by async bodies and spawned work.
 pub struct Owned<N> {
     pub(crate) st: Arc<Storage>,
+    /// Whether the body it is given to is top-level (see [`Cx`]).
+    top: bool,
     _n: PhantomData<fn() -> N>,
 }
 
 impl<N> Clone for Owned<N> {
     fn clone(&self) -> Self {
-        Owned::new(Arc::clone(&self.st))
+        Owned::new(Arc::clone(&self.st), self.top)
     }
 }
 
 impl<N> Owned<N> {
-    pub(crate) fn new(st: Arc<Storage>) -> Self {
+    pub(crate) fn new(st: Arc<Storage>, top: bool) -> Self {
         Owned {
             st,
+            top,
             _n: PhantomData,
         }
     }
 
-    pub(crate) fn from_ref(st: &Storage) -> Self {
-        Owned::new(Storage::share(st))
+    /// A storage's owner: a root or a spawned child.
+    pub(crate) fn owner(st: Arc<Storage>) -> Self {
+        Owned::new(st, true)
+    }
+
+    /// The same storage, typed by the key set `N2`.
+    pub(crate) fn retype<N2>(self) -> Owned<N2> {
+        Owned::new(self.st, self.top)
     }
 
     /// Borrows the context with the witness it was forked under.
     #[inline]
     pub fn cx_same(&self) -> Cx<'_, N> {
-        Cx::new(&self.st)
+        Cx::new(&self.st, self.top)
     }
 
     /// Borrows the context with the body's witness `W`.
     #[inline]
     pub fn cx<W>(&self) -> Cx<'_, W> {
-        Cx::new(&self.st)
+        Cx::new(&self.st, self.top)
     }
 }
 
@@ -176,87 +313,8 @@ covered!(A B C D E F G H I J K L M N);
 covered!(A B C D E F G H I J K L M N O);
 covered!(A B C D E F G H I J K L M N O P);
 
-/// A listed key inside a `#[propagate]` body: reads like `&K::Value`.
-///
-/// It reads the current value each time, so a `ctx::set!` earlier in the
-/// same function is seen. It is deliberately not `Clone`: `user.clone()`
-/// clones the value.
-///
-/// ```
-/// ctx::keys! { pub user: String; }
-/// #[derive(ctx::ContextFields)]
-/// struct Root { user: String }
-///
-/// #[ctx::propagate(user)]
-/// fn greeting() -> String {
-///     format!("hello {}, {} chars", *user, user.len())
-/// }
-///
-/// let s = ctx::with!(Root { user: "ann".into() }, { greeting() });
-/// assert_eq!(s, "hello ann, 3 chars");
-/// ```
-pub struct KeyRef<'a, K: Key> {
-    st: &'a Storage,
-    _k: PhantomData<fn() -> K>,
-}
-
-impl<'a, K: Key> KeyRef<'a, K> {
-    #[doc(hidden)]
-    #[inline]
-    pub fn new<W: Has<K>>(cx: &Cx<'a, W>) -> Self {
-        KeyRef {
-            st: cx.st,
-            _k: PhantomData,
-        }
-    }
-
-    #[doc(hidden)]
-    #[inline]
-    pub fn __unchecked<W>(cx: &Cx<'a, W>) -> Self {
-        KeyRef {
-            st: cx.st,
-            _k: PhantomData,
-        }
-    }
-
-    /// The current value.
-    #[inline]
-    pub fn get(&self) -> &'a K::Value {
-        match self.st.get::<K>() {
-            Some(v) => v,
-            None => missing(K::info().name()),
-        }
-    }
-}
-
 #[cold]
 #[inline(never)]
 fn missing(name: &str) -> ! {
     panic!("ctx: context value `{name}` is missing although its key was checked")
-}
-
-impl<K: Key> Deref for KeyRef<'_, K> {
-    type Target = K::Value;
-    #[inline]
-    fn deref(&self) -> &K::Value {
-        self.get()
-    }
-}
-
-impl<K: Key> fmt::Debug for KeyRef<'_, K>
-where
-    K::Value: fmt::Debug,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.get(), f)
-    }
-}
-
-impl<K: Key> fmt::Display for KeyRef<'_, K>
-where
-    K::Value: fmt::Display,
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self.get(), f)
-    }
 }

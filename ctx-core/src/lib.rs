@@ -17,7 +17,6 @@ pub use ambient::{Current, current};
 #[cfg(feature = "tokio")]
 pub use boundary::JoinHandle;
 pub use boundary::ThreadJoinHandle;
-pub use cx::KeyRef;
 pub use future::Requires;
 pub use key::{Append, Key, KeyInfo};
 pub use root::Root;
@@ -25,14 +24,19 @@ pub use root::Root;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::ambient::{Enter, enter, mirrored, unmirrored, unmirrored_with};
-    pub use crate::boundary::{Adopt, MergeOnDone, bind_here, fork, join_forks};
-    pub use crate::cx::{Covered, Cx, Has, HasMut, Mut, Need, Owned, ReadOnly, WriteInParallel};
+    pub use crate::boundary::{
+        Adopt, MergeOnDone, bind_here, fork, fork_mut, join_forks, merge_on_return,
+    };
+    pub use crate::cx::{
+        Covered, Cx, Has, HasMut, Mut, Need, Owned, Pinned, Pins, ReadOnly, WriteInParallel,
+        pinned, pinned_unchecked, read, read_unchecked,
+    };
     pub use crate::future::{AsyncBody, Bound, NeedsContext, Requires, instrument};
     pub use crate::key::{MergeFn, merge_append, merge_keep, merge_replace, merge_with};
     pub use crate::probe::{AwaitProbe, Probe, prelude};
     pub use crate::root::{__take, RootReturn, RootStorage, scope, scope_returning};
     pub use crate::storage::{Entry, Storage, Value};
-    pub use crate::{Key, KeyInfo, KeyRef, Root};
+    pub use crate::{Key, KeyInfo, Root};
     pub use std::vec::Vec;
 
     /// `ctx::set!(key, value)`.

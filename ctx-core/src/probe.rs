@@ -22,7 +22,7 @@
 
 use std::cell::Cell;
 
-use crate::cx::{Covered, Cx};
+use crate::cx::{Covered, Cx, Owned};
 use crate::future::{AsyncBody, Bound, Requires};
 
 /// Holds a callee for one probe. Callees reached by path (fn items, fn
@@ -162,10 +162,17 @@ impl<T> AwaitProbe<T> {
     }
 }
 
-/// An awaited `Requires` gets the caller's context.
+/// An awaited `Requires` gets the caller's context: for as long as the
+/// bound future exists, it holds the caller's `Cx` as it was passed
+/// (exclusively in a body with `mut` keys).
 pub trait AwaitViaCx<'c, W, N> {
     type Out;
+    type Owned;
     fn __bind_await(self, cx: Cx<'c, W>) -> Self::Out
+    where
+        N: Covered<W>;
+    /// Binds to a spawned child's own storage.
+    fn __bind_owned(self, own: Owned<W>) -> Self::Owned
     where
         N: Covered<W>;
 }
@@ -175,6 +182,7 @@ where
     B: AsyncBody<N>,
 {
     type Out = Bound<B::Fut>;
+    type Owned = Bound<B::Fut>;
     #[inline]
     fn __bind_await(self, cx: Cx<'c, W>) -> Bound<B::Fut>
     where
@@ -182,16 +190,28 @@ where
     {
         self.take().start(cx.__share())
     }
+    #[inline]
+    fn __bind_owned(self, own: Owned<W>) -> Bound<B::Fut>
+    where
+        N: Covered<W>,
+    {
+        self.take().start(own.retype())
+    }
 }
 
 /// Any other awaited value is left alone.
 pub trait AwaitPlain<T> {
     fn __bind_await<W>(self, cx: Cx<'_, W>) -> T;
+    fn __bind_owned<W>(self, own: Owned<W>) -> T;
 }
 
 impl<T> AwaitPlain<T> for &AwaitProbe<T> {
     #[inline(always)]
     fn __bind_await<W>(self, _cx: Cx<'_, W>) -> T {
+        self.take()
+    }
+    #[inline(always)]
+    fn __bind_owned<W>(self, _own: Owned<W>) -> T {
         self.take()
     }
 }

@@ -32,8 +32,8 @@ pub fn __take<K: Key>(st: &Storage) -> K::Value
 where
     K::Value: Clone,
 {
-    st.get::<K>()
-        .cloned()
+    st.get_value::<K>()
+        .and_then(|v| v.downcast_ref::<K::Value>().cloned())
         .expect("ctx: a root's keys stay in its context")
 }
 
@@ -65,7 +65,7 @@ impl<R: Root> RootStorage<R> {
     #[doc(hidden)]
     #[inline]
     pub fn cx(&self) -> Cx<'_, R> {
-        Cx::new(&self.st)
+        Cx::new(&self.st, true)
     }
 
     #[doc(hidden)]
@@ -83,7 +83,7 @@ where
     B: AsyncBody<N>,
 {
     let (rs, _rest) = RootStorage::split(root);
-    req.start(Owned::new(rs.st))
+    req.start(Owned::owner(rs.st))
 }
 
 /// `root.scope_returning(fut)`: like `scope`, and gives back the root with
@@ -100,7 +100,7 @@ where
 {
     let (rs, rest) = RootStorage::split(root);
     let st = Arc::clone(&rs.st);
-    let out = req.start(Owned::new(rs.st)).await;
+    let out = req.start(Owned::owner(rs.st)).await;
     let root = R::__rebuild(&st, rest);
     (out, root)
 }

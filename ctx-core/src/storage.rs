@@ -2,6 +2,12 @@
 //! copied on write, so a read is one load and a short scan, and a snapshot
 //! is one reference-count increment.
 //!
+//! A storage holds its current frame, the frame it started from, and the
+//! frames replaced since its last releasing write: O(number of keys),
+//! whatever the number of writes. When a replaced frame (and a value only
+//! it held) may be released is `Cx`'s business; here, `set_releasing`
+//! releases at once and every other change retires.
+//!
 //! A key's identity in a frame is the address of its `KeyInfo`, and every
 //! typed access checks that the `KeyInfo` a `Key` impl returns was made for
 //! that very key type (`KeyInfo::new::<K>` records `TypeId::of::<K>()`; for
@@ -12,11 +18,9 @@
 //! instead of reinterpreting that key's value.
 //!
 //! A frame is one allocation: `Arc<[Slot]>` laid out as
-//! `[header, entry.., terminator]`. The storage's atomic pointer points at
-//! the first entry, so a read needs no length: it scans until it meets its
-//! key or the terminator (a null key). The header records the slice length,
-//! which turns that thin pointer back into the `Arc<[Slot]>` for a snapshot
-//! without a lock.
+//! `[entry.., terminator]`. The storage's atomic pointer points at the
+//! first slot, so a read needs no length: it scans until it meets its key
+//! or the terminator (a null `ptr`).
 
 use std::any::{Any, TypeId};
 use std::ptr;
@@ -77,7 +81,7 @@ impl Entry {
 
 /// One slot of a frame. For an entry: its key, the key's name and merge
 /// policy, the address of its value (read without going through the
-/// `dyn Any` vtable) and the value. The header and the terminator have a
+/// `dyn Any` vtable) and the value. The terminator has a
 /// null `ptr`.
 #[derive(Clone)]
 struct Slot {
@@ -88,14 +92,14 @@ struct Slot {
 }
 
 // SAFETY: `ptr` points into the `Send + Sync` value owned by the same slot
-// (or is null / a length in the header) and is never written through.
+// (or is null) and is never written through.
 unsafe impl Send for Slot {}
 unsafe impl Sync for Slot {}
 
-/// Not a key: the identity of header and terminator slots.
+/// Not a key: the identity of the terminator slot.
 enum NoKey {}
 
-static HEADER: KeyInfo = KeyInfo::new::<NoKey>("<header>", crate::key::merge_replace);
+static TERMINATOR: KeyInfo = KeyInfo::new::<NoKey>("<end>", crate::key::merge_replace);
 
 impl Slot {
     fn entry(key: KeyId, info: &'static KeyInfo, value: Value) -> Self {
@@ -107,11 +111,11 @@ impl Slot {
         }
     }
 
-    fn empty(ptr: *const ()) -> Self {
+    fn terminator() -> Self {
         Slot {
-            key: KeyId(&HEADER),
-            ptr,
-            info: &HEADER,
+            key: KeyId(&TERMINATOR),
+            ptr: ptr::null(),
+            info: &TERMINATOR,
             value: None,
         }
     }
@@ -127,39 +131,19 @@ impl Slot {
 pub(crate) struct Frame(Arc<[Slot]>);
 
 impl Frame {
-    fn new(entries: Vec<Slot>) -> Self {
-        let len = entries.len() + 2;
-        let mut slots = Vec::with_capacity(len);
-        slots.push(Slot::empty(ptr::without_provenance(len)));
-        slots.extend(entries);
-        slots.push(Slot::empty(ptr::null()));
-        Frame(slots.into())
+    fn new(mut entries: Vec<Slot>) -> Self {
+        entries.push(Slot::terminator());
+        Frame(entries.into())
     }
 
-    /// The entry slots, without header and terminator.
+    /// The entry slots, without the terminator.
     fn entries(&self) -> &[Slot] {
-        &self.0[1..self.0.len() - 1]
+        &self.0[..self.0.len() - 1]
     }
 
-    /// The pointer a storage publishes: its first entry slot.
+    /// The pointer a storage publishes: its first slot.
     fn first(&self) -> *mut Slot {
-        self.0[1..].as_ptr().cast_mut()
-    }
-
-    /// Rebuilds the frame whose first entry slot is `first`.
-    ///
-    /// # Safety
-    /// `first` came from [`Frame::first`] of a frame that is still alive.
-    unsafe fn from_first(first: *const Slot) -> Self {
-        // SAFETY: the header sits just before the first entry and holds the
-        // slice length; the `Arc<[Slot]>` is alive, so its count can grow.
-        unsafe {
-            let header = first.sub(1);
-            let len = (*header).ptr.addr();
-            let raw = ptr::slice_from_raw_parts(header, len);
-            Arc::increment_strong_count(raw);
-            Frame(Arc::from_raw(raw))
-        }
+        self.0.as_ptr().cast_mut()
     }
 
     fn find(&self, key: KeyId) -> Option<&Value> {
@@ -206,10 +190,12 @@ unsafe fn scan_rest(first: *const Slot, key: KeyId) -> *const Slot {
 }
 
 struct State {
-    /// Every frame this storage published after its first. Kept until the
-    /// storage is dropped, so a `&V` handed out by [`Storage::get`] never
-    /// dangles even if the key is written afterwards.
-    frames: Vec<Frame>,
+    /// The published frame: `Storage::current` points at its first entry.
+    current: Frame,
+    /// Frames replaced by a merge from another thread, which may still be
+    /// scanned by the owner's lock-free reads. Released at the owner's
+    /// next exclusive point.
+    retired: Vec<Frame>,
     /// Keys written in this storage (by `set!` or by a merged child), in
     /// first-write order: what back-propagation carries to the spawner.
     written: Vec<KeyId>,
@@ -253,7 +239,8 @@ impl Storage {
             current: AtomicPtr::new(frame.first()),
             written: AtomicBool::new(false),
             state: Mutex::new(State {
-                frames: Vec::new(),
+                current: frame.clone(),
+                retired: Vec::new(),
                 written: Vec::new(),
             }),
             base: frame,
@@ -278,7 +265,7 @@ impl Storage {
     /// the parent's values stay visible, `entries` override them.
     pub(crate) fn layered(parent: Option<&Storage>, entries: Vec<Entry>) -> Arc<Storage> {
         let mut all = match parent {
-            Some(p) => p.frame().entries().to_vec(),
+            Some(p) => p.lock().current.entries().to_vec(),
             None => Vec::with_capacity(entries.len()),
         };
         for e in entries {
@@ -294,47 +281,61 @@ impl Storage {
     /// writes go back to this one. O(1) in the number of keys: the frame is
     /// shared, not copied.
     pub(crate) fn fork(&self) -> Arc<Storage> {
-        Storage::from_frame(self.frame(), Some(Storage::share(self)))
+        let frame = self.lock().current.clone();
+        Storage::from_frame(frame, Some(Storage::share(self)))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The current frame, shared.
-    fn frame(&self) -> Frame {
-        // SAFETY: `current` always points into `base` or a frame owned by
-        // `state.frames`, which are only released when `self` drops.
-        unsafe { Frame::from_first(self.current.load(Ordering::Acquire)) }
-    }
-
     /// The slot of `key` in the current frame, or its terminator.
+    ///
+    /// # Safety
+    /// The caller holds the lock, or borrows a `Cx` of this storage: then
+    /// no write that releases frames can run until the borrow ends (see
+    /// `Cx`), and a frame replaced meanwhile by a write that does not
+    /// release (from a closure, a merge from another thread) is retired,
+    /// not freed.
     #[inline]
-    fn slot(&self, key: KeyId) -> &Slot {
-        // SAFETY: `current` always points at the first entry of a live
-        // frame (see `frame`), which lives as long as `self`.
+    unsafe fn slot(&self, key: KeyId) -> &Slot {
+        // SAFETY: `current` points at the first entry of `state.current`,
+        // or of a retired frame if it was replaced since the load; either
+        // is alive for the caller by the contract above.
         unsafe { &*scan(self.current.load(Ordering::Acquire), key) }
     }
 
-    /// The current value of `K`, if this storage has it.
+    /// The current value of `K`, if this storage has it, for a lock-free
+    /// reader.
+    ///
+    /// # Safety
+    /// The caller borrows a `Cx` of this storage for as long as it uses
+    /// the result (see [`Storage::slot`]).
     #[inline]
-    pub fn get<K: Key>(&self) -> Option<&K::Value> {
-        let p = self.slot(id::<K>()).ptr;
+    pub(crate) unsafe fn get<K: Key>(&self) -> Option<&K::Value> {
+        // SAFETY: forwarded from the caller.
+        let p = unsafe { self.slot(id::<K>()) }.ptr;
         // SAFETY: the value under `id::<K>()` is always a `K::Value`:
         // `Entry::new::<K>` and `set::<K>` are typed by `K`, and merges
-        // check the merged value's type before publishing it. The frame
-        // holding it lives as long as `self`.
+        // check the merged value's type before publishing it. It lives as
+        // long as the frame holding it, which the caller keeps alive (above).
         unsafe { p.cast::<K::Value>().as_ref() }
     }
 
+    /// An owning reference to the current value of `K`, read under the
+    /// lock: safe from any thread, at any time.
     pub(crate) fn get_value<K: Key>(&self) -> Option<Value> {
-        self.slot(id::<K>()).value.clone()
+        let _st = self.lock();
+        // SAFETY: the lock is held.
+        unsafe { self.slot(id::<K>()) }.value.clone()
     }
 
     /// Publishes the current frame with `changes` applied; the caller holds
-    /// the lock.
-    fn publish(&self, st: &mut State, changes: impl IntoIterator<Item = Slot>) {
-        let mut entries = self.frame().entries().to_vec();
+    /// the lock. Returns the frames that are no longer published: the
+    /// caller drops them (after unlocking) at an exclusive point, or
+    /// retires them otherwise.
+    fn publish(&self, st: &mut State, changes: impl IntoIterator<Item = Slot>) -> Frame {
+        let mut entries = st.current.entries().to_vec();
         for c in changes {
             let key = c.key;
             match entries.iter_mut().find(|e| e.key == key) {
@@ -347,15 +348,44 @@ impl Storage {
         }
         let frame = Frame::new(entries);
         self.current.store(frame.first(), Ordering::Release);
-        st.frames.push(frame);
         self.written.store(true, Ordering::Release);
+        std::mem::replace(&mut st.current, frame)
     }
 
-    /// Sets `K` to `value`.
-    pub fn set<K: Key>(&self, value: K::Value) {
+    /// Sets `K` to `value` and releases the replaced frame and every
+    /// retired one.
+    ///
+    /// # Safety
+    /// The caller holds a top-level `Cx` of this storage, taken mutably:
+    /// no `&V` into it is borrowed and no lock-free read of it runs (see
+    /// `Cx`).
+    pub(crate) unsafe fn set_releasing<K: Key>(&self, value: K::Value) {
+        let slot = Slot::entry(id::<K>(), K::info(), Arc::new(value));
+        let released = {
+            let mut st = self.lock();
+            let old = self.publish(&mut st, std::iter::once(slot));
+            (old, std::mem::take(&mut st.retired))
+        };
+        // Dropped after unlocking: a value's drop code may use the context.
+        drop(released);
+    }
+
+    /// Sets `K` to `value`, keeping the replaced frame until the next
+    /// releasing write: a write from where a `&V` may still be borrowed.
+    pub(crate) fn set_retiring<K: Key>(&self, value: K::Value) {
         let slot = Slot::entry(id::<K>(), K::info(), Arc::new(value));
         let mut st = self.lock();
-        self.publish(&mut st, std::iter::once(slot));
+        let old = self.publish(&mut st, std::iter::once(slot));
+        st.retired.push(old);
+    }
+
+    /// Releases the retired frames.
+    ///
+    /// # Safety
+    /// As for [`Storage::set_releasing`].
+    pub(crate) unsafe fn release_retired(&self) {
+        let retired = std::mem::take(&mut self.lock().retired);
+        drop(retired);
     }
 
     /// Applies the writes of a finished child to its spawner, key by key
@@ -363,18 +393,39 @@ impl Storage {
     /// merges and writes are serialized by the spawner's lock, and a merge
     /// function that panics (or returns a value of the wrong type) changes
     /// nothing.
+    ///
+    /// From another thread (a handle joined anywhere, a child's
+    /// completion) the replaced frame is retired, not released: the
+    /// spawner may be reading it.
     pub(crate) fn merge_into_spawner(&self) {
         if let Some(spawner) = &self.spawner {
-            spawner.merge_from(self);
+            let old = spawner.merge_from(self);
+            if let Some(old) = old {
+                spawner.lock().retired.push(old);
+            }
         }
     }
 
-    fn merge_from(&self, child: &Storage) {
-        if !child.was_written() {
-            return;
+    /// [`Storage::merge_into_spawner`] by the spawner's own code, at the
+    /// top level: the replaced frame is released.
+    ///
+    /// # Safety
+    /// As for [`Storage::set_releasing`], for the spawner.
+    pub(crate) unsafe fn merge_into_spawner_releasing(&self) {
+        if let Some(spawner) = &self.spawner {
+            drop(spawner.merge_from(self));
         }
-        let written = child.lock().written.clone();
-        let child_frame = child.frame();
+    }
+
+    /// Publishes the child's writes; the frame they replaced.
+    fn merge_from(&self, child: &Storage) -> Option<Frame> {
+        if !child.was_written() {
+            return None;
+        }
+        let (written, child_frame) = {
+            let c = child.lock();
+            (c.written.clone(), c.current.clone())
+        };
         let mut st = self.lock();
         let mut changes = Vec::with_capacity(written.len());
         for key in written {
@@ -383,7 +434,8 @@ impl Storage {
             };
             let Some(cv) = &c.value else { continue };
             let base = child.base.find(key);
-            let parent = self.slot(key).value.as_ref();
+            // SAFETY: the lock is held.
+            let parent = unsafe { self.slot(key) }.value.as_ref();
             let merged = (c.info.merge)(parent, cv, base);
             let (m, v): (&(dyn Any + Send + Sync), &(dyn Any + Send + Sync)) = (&*merged, &**cv);
             assert!(
@@ -393,7 +445,7 @@ impl Storage {
             );
             changes.push(Slot::entry(key, c.info, merged));
         }
-        self.publish(&mut st, changes);
+        Some(self.publish(&mut st, changes))
     }
 
     /// Whether any key was written in this storage.
@@ -441,7 +493,7 @@ impl Storage {
 
 impl std::fmt::Debug for Storage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let frame = self.frame();
+        let frame = self.lock().current.clone();
         let mut m = f.debug_list();
         for s in frame.entries() {
             m.entry(&s.info().name());

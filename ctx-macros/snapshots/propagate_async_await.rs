@@ -38,6 +38,8 @@ fn handle(
         impl ::ctx::__private::Has<request_id> for __W {}
         #[allow(unused_mut)]
         let __cx = __own.cx::<__W>();
+        #[allow(unused_variables)]
+        let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
         let account = {
             let __ctx_c = __cx;
             let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(

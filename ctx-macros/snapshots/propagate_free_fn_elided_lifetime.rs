@@ -21,6 +21,8 @@ fn first_word<'__ctx_elided>(
     impl ::ctx::__private::Has<user> for __W {}
     #[allow(unused_mut)]
     let __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
+    #[allow(unused_variables)]
+    let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
     (&&&::ctx::__private::Probe::new(trace)).__call1(__cx, s);
     s.split(' ').next().unwrap_or(s)
 }

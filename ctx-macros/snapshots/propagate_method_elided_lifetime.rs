@@ -19,6 +19,8 @@ fn display_name(&self, __cx: ::ctx::__private::Cx<'_, (user,)>, fallback: &str) 
     impl ::ctx::__private::Has<user> for __W {}
     #[allow(unused_mut)]
     let __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
+    #[allow(unused_variables)]
+    let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
     let name = self.lookup(fallback);
     (&&&::ctx::__private::Probe::new(audit)).__call1(__cx, name);
     name

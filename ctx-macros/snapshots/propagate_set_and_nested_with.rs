@@ -26,11 +26,12 @@ fn login(
     #[allow(unused_mut)]
     let mut __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
     #[allow(unused_variables)]
-    let user = ::ctx::__private::KeyRef::<user>::new(&__cx);
-    #[allow(unused_variables)]
-    let request_id = ::ctx::__private::KeyRef::<request_id>::new(&__cx);
+    let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
     let id = (&&&::ctx::__private::Probe::new(lookup)).__call1(__cx.__m(), token);
-    ::ctx::__private::set::<user, _>(__cx.__m(), Some(id));
+    {
+        let __ctx_v = Some(id);
+        ::ctx::__private::set::<user, _>(__cx.__m(), __ctx_v)
+    };
     ::ctx::__private::with_keys!(
         [user : user, request_id : request_id] AdminRoot::new(), { audit_login(id) }
     );

@@ -36,6 +36,8 @@ fn fan_out(
         impl ::ctx::__private::Has<request_id> for __W {}
         #[allow(unused_mut)]
         let __cx = __own.cx::<__W>();
+        #[allow(unused_variables)]
+        let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
         let first = {
             let __ctx_fork = ::ctx::__private::fork(&__cx);
             let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
@@ -46,6 +48,8 @@ fn fan_out(
                         let __ctx_own = __ctx_own;
                         #[allow(unused_mut)]
                         let __cx = __ctx_own.cx_same();
+                        #[allow(unused_variables)]
+                        let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
                         {
                             let __ctx_c = __cx;
                             let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
@@ -69,8 +73,10 @@ fn fan_out(
                 let __ctx_own = __ctx_own;
                 #[allow(unused_mut)]
                 let __cx = __ctx_own.cx_same();
+                #[allow(unused_variables)]
+                let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
                 ::ctx::__private::mirrored(
-                    ::ctx::__private::Cx::__storage(__cx),
+                    __ctx_st,
                     || (&&&::ctx::__private::Probe::new(compress)).__call1(__cx, first),
                 )
             });
@@ -85,8 +91,10 @@ fn fan_out(
                 let __ctx_own = __ctx_own;
                 #[allow(unused_mut)]
                 let __cx = __ctx_own.cx_same();
+                #[allow(unused_variables)]
+                let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
                 ::ctx::__private::mirrored(
-                    ::ctx::__private::Cx::__storage(__cx),
+                    __ctx_st,
                     || {
                         (&&&::ctx::__private::Probe::new(checksum))
                             .__call1(__cx, blocking)
@@ -105,7 +113,7 @@ fn fan_out(
                         |__ctx_recv| {
                             __ctx_recv
                                 .map(|item| ::ctx::__private::mirrored(
-                                    ::ctx::__private::Cx::__storage(__cx),
+                                    __ctx_st,
                                     || {
                                         (&&&::ctx::__private::Probe::new(score))
                                             .__call2(

@@ -25,6 +25,8 @@ pub fn process(
     impl ::ctx::__private::HasMut<request_id> for __W {}
     #[allow(unused_mut)]
     let mut __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
+    #[allow(unused_variables)]
+    let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
     let checked = (&&&::ctx::__private::Probe::new(validate))
         .__call1(__cx.__m(), &order);
     let total = (&&&::ctx::__private::Probe::new(pricing::total))

@@ -15,6 +15,8 @@ fn __expansion() {
         let __ctx_root = ::ctx::__private::RootStorage::new(RequestCtx::new(user_id));
         #[allow(unused_mut)]
         let mut __cx = __ctx_root.cx();
+        #[allow(unused_variables)]
+        let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
         #[allow(unused_imports)]
         use ::ctx::__private::prelude::*;
         __ctx_root

@@ -15,6 +15,8 @@ fn __expansion() {
         let __ctx_root = ::ctx::__private::RootStorage::new(root);
         #[allow(unused_mut)]
         let mut __cx = __ctx_root.cx();
+        #[allow(unused_variables)]
+        let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
         #[allow(unused_imports)]
         use ::ctx::__private::prelude::*;
         let __ctx_ambient = ::ctx::__private::enter_cx(&__cx);

@@ -73,16 +73,16 @@ pub fn expand(input: TokenStream, nested: bool) -> TokenStream {
     let errors = rw.into_errors();
     let st = Ident::new("__ctx_root", Span::mixed_site());
     let cx = crate::propagate::rewrite_cx_ident();
-    let bindings = crate::propagate::key_bindings_unchecked(&keys, &block);
+    let st_binding = crate::propagate::rewrite::storage_binding();
     let guard = Ident::new("__ctx_ambient", Span::mixed_site());
     let head = quote! {
         #errors
         let #st = ::ctx::__private::RootStorage::new(#root);
         #[allow(unused_mut)]
         let mut #cx = #st.cx();
+        #st_binding
         #[allow(unused_imports)]
         use ::ctx::__private::prelude::*;
-        #bindings
     };
     let stmts = &block.stmts;
     if is_async {

@@ -8,7 +8,6 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{AttrStyle, FnArg, Ident, Lifetime, ReturnType, Type};
 
@@ -50,83 +49,6 @@ pub(crate) fn witness(keys: &[KeyArg]) -> TokenStream {
     }
 }
 
-/// `let user = KeyRef::<user>::new(&__cx);` for each listed key that the
-/// body mentions (`used`, from [`mentioned`]). A binding nobody reads
-/// would still be kept alive across every `.await` of an async body,
-/// making its future larger.
-pub(crate) fn key_bindings(keys: &[KeyArg], checked: bool, used: &[bool]) -> TokenStream {
-    let cx = cx_ident();
-    let lets = keys.iter().zip(used).filter(|(_, u)| **u).map(|(k, _)| {
-        let (p, id) = (&k.path, &k.ident);
-        let ctor = if checked {
-            quote!(new)
-        } else {
-            quote!(__unchecked)
-        };
-        quote! {
-            #[allow(unused_variables)]
-            let #id = ::ctx::__private::KeyRef::<#p>::#ctor(&#cx);
-        }
-    });
-    quote!(#(#lets)*)
-}
-
-/// Which keys the syntax given to `visit` may use: by name, or in a
-/// string literal (an inline format argument `{user}`). Nested items
-/// cannot see the bindings and are skipped.
-pub(crate) fn mentioned(keys: &[KeyArg], visit: impl FnOnce(&mut Mentions)) -> Vec<bool> {
-    let mut m = Mentions {
-        names: keys.iter().map(|k| k.ident.to_string()).collect(),
-        found: vec![false; keys.len()],
-    };
-    visit(&mut m);
-    m.found
-}
-
-pub(crate) struct Mentions {
-    names: Vec<String>,
-    found: Vec<bool>,
-}
-
-impl Mentions {
-    fn ident(&mut self, s: &str) {
-        for (n, f) in self.names.iter().zip(&mut self.found) {
-            *f |= n == s;
-        }
-    }
-
-    fn literal(&mut self, s: &str) {
-        for (n, f) in self.names.iter().zip(&mut self.found) {
-            *f |= s.contains(n.as_str());
-        }
-    }
-
-    fn tokens(&mut self, tokens: TokenStream) {
-        for t in tokens {
-            match t {
-                proc_macro2::TokenTree::Ident(i) => self.ident(&i.to_string()),
-                proc_macro2::TokenTree::Literal(l) => self.literal(&l.to_string()),
-                proc_macro2::TokenTree::Group(g) => self.tokens(g.stream()),
-                proc_macro2::TokenTree::Punct(_) => {}
-            }
-        }
-    }
-}
-
-impl<'ast> Visit<'ast> for Mentions {
-    fn visit_ident(&mut self, i: &'ast Ident) {
-        self.ident(&i.to_string());
-    }
-    fn visit_lit_str(&mut self, l: &'ast syn::LitStr) {
-        self.literal(&l.token().to_string());
-    }
-    fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        self.visit_path(&m.path);
-        self.tokens(m.tokens.clone());
-    }
-    fn visit_item(&mut self, _: &'ast syn::Item) {}
-}
-
 pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
     let FnItem {
         attrs,
@@ -151,10 +73,7 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
     });
 
     let witness = witness(keys);
-    let bindings = match &block {
-        Some((b, _)) => key_bindings(keys, true, &mentioned(keys, |m| m.visit_block(b))),
-        None => TokenStream::new(),
-    };
+    let st = rewrite::storage_binding();
     let mut_kw = mutable.then(|| quote!(mut));
     let prelude = quote!(
         #[allow(unused_imports)]
@@ -199,7 +118,7 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
                     #witness
                     #[allow(unused_mut)]
                     let #mut_kw #cx = #own.cx::<__W>();
-                    #bindings
+                    #st
                     #(#stmts)*
                 }))
             }}
@@ -226,7 +145,7 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
             #witness
             #[allow(unused_mut)]
             let #mut_kw #cx: ::ctx::__private::Cx<'_, __W> = #cx.__retype();
-            #bindings
+            #st
             #(#stmts)*
         }}
     });

@@ -65,9 +65,3 @@ pub fn outside(name: &str, input: TokenStream) -> TokenStream {
 pub(crate) fn rewrite_cx_ident() -> proc_macro2::Ident {
     expand::cx_ident()
 }
-
-pub(crate) fn key_bindings_unchecked(keys: &[KeyArg], body: &syn::Block) -> TokenStream {
-    use syn::visit::Visit;
-    let used = expand::mentioned(keys, |m| m.visit_block(body));
-    expand::key_bindings(keys, false, &used)
-}

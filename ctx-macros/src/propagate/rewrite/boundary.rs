@@ -7,11 +7,10 @@
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::visit::Visit;
 use syn::{Expr, ExprCall, ExprClosure, ExprMethodCall};
 
 use super::syntax::{hole, splice};
-use super::{Chain, Rewriter, cx_ident, hidden, mentioned, segment_names, starts_with_let};
+use super::{Chain, Rewriter, cx_ident, hidden, segment_names, starts_with_let};
 
 impl Rewriter {
     /// The child closure of a `'static` closure boundary. A callee that is
@@ -21,8 +20,7 @@ impl Rewriter {
         let own = hidden("__ctx_own");
         // A closure that uses the context mirrors it itself.
         let mirrored = matches!(arg, Expr::Closure(c) if mirrors(&c.body));
-        let used = mentioned(&self.keys, |m| m.visit_expr(arg));
-        let prelude = self.child_prelude(&own, !mirrored, &used);
+        let prelude = self.child_prelude(&own, !mirrored);
         match arg {
             Expr::Closure(c) if c.inputs.is_empty() && c.asyncness.is_none() => {
                 let body = &c.body;
@@ -55,8 +53,7 @@ impl Rewriter {
         match arg {
             Expr::Async(a) => {
                 let stmts = &a.block.stmts;
-                let used = mentioned(&self.keys, |m| m.visit_block(&a.block));
-                let prelude = self.child_prelude(&own, false, &used);
+                let prelude = self.child_prelude(&own, false);
                 quote_spanned! {arg.span()=>
                     ::ctx::__private::instrument(&#fork, async move { #prelude #(#stmts)* })
                 }
@@ -64,7 +61,7 @@ impl Rewriter {
             _ => {
                 let child = hidden("__ctx_child");
                 quote_spanned! {arg.span()=> {
-                    let #child = (&&::ctx::__private::AwaitProbe::new(#arg)).__bind_await(#own.cx_same());
+                    let #child = (&&::ctx::__private::AwaitProbe::new(#arg)).__bind_owned(#own);
                     ::ctx::__private::instrument(&#fork, #child)
                 }}
             }
@@ -74,12 +71,24 @@ impl Rewriter {
     /// The child context of a spawn: `__ctx_fork` (kept by the spawner's
     /// side) and `__ctx_own` (moved into the child).
     fn fork(&self) -> TokenStream {
+        let (fork, own) = (hidden("__ctx_fork"), hidden("__ctx_own"));
+        let new = self.new_fork();
+        quote! {
+            let #fork = #new;
+            let #own = ::core::clone::Clone::clone(&#fork);
+        }
+    }
+
+    /// A child context of the current one. In a body with `mut` keys the
+    /// spawn is an exclusive point (see `ctx_core::boundary::fork_mut`).
+    fn new_fork(&self) -> TokenStream {
         self.used();
         let cx = cx_ident();
-        let (fork, own) = (hidden("__ctx_fork"), hidden("__ctx_own"));
-        quote! {
-            let #fork = ::ctx::__private::fork(&#cx);
-            let #own = ::core::clone::Clone::clone(&#fork);
+        if self.takes_exclusive() {
+            self.exclusive.set(self.exclusive.get() + 1);
+            quote!(::ctx::__private::fork_mut(&mut #cx))
+        } else {
+            quote!(::ctx::__private::fork(&#cx))
         }
     }
 
@@ -138,8 +147,9 @@ impl Rewriter {
                 // The caller waits in the call and may run unrelated jobs
                 // meanwhile (rayon steals): it does so without the mirror.
                 let out = hidden("__ctx_out");
+                let cx = cx_ident();
                 let merge = (!forks.is_empty())
-                    .then(|| quote!(::ctx::__private::join_forks([#(#forks),*]);));
+                    .then(|| quote!(::ctx::__private::join_forks(&mut #cx, [#(#forks),*]);));
                 quote!({
                     #head
                     let #out = ::ctx::__private::unmirrored(|| #func(#(#args),*));
@@ -210,8 +220,9 @@ impl Rewriter {
                         hidden(&format!("__ctx_fork{i}")),
                         hidden(&format!("__ctx_keep{i}")),
                     );
+                    let new = self.new_fork();
                     head.extend(quote! {
-                        let #fork = ::ctx::__private::fork(&#cx);
+                        let #fork = #new;
                         let #keep = ::core::clone::Clone::clone(&#fork);
                     });
                     if mode == ScopedMode::Join {
@@ -219,10 +230,9 @@ impl Rewriter {
                     }
                     let own = hidden("__ctx_own");
                     let out = hidden("__ctx_out");
-                    let used = mentioned(&self.keys, |m| m.visit_expr(&c.body));
-                    let prelude = self.child_prelude(&own, false, &used);
+                    let prelude = self.child_prelude(&own, false);
                     let merge = (mode == ScopedMode::Spawn)
-                        .then(|| quote!(::ctx::__private::join_forks([#keep]);));
+                        .then(|| quote!(::ctx::__private::merge_on_return(#keep);));
                     let mut c = c.clone();
                     let body = std::mem::replace(&mut *c.body, Expr::Verbatim(TokenStream::new()));
                     let template = quote_spanned! {body.span()=> {
@@ -252,7 +262,7 @@ impl Rewriter {
         let r = hidden("__ctx_recv");
         let adopt = |child: TokenStream| quote!((&&::ctx::__private::Adopt::new(#fk, #recv.#method #turbofish(#child))).__adopt());
         let out = match (name.as_str(), m.args.len()) {
-            ("spawn" | "spawn_local", 1) if !matches!(m.args[0], Expr::Closure(_)) => {
+            ("spawn" | "spawn_local", 1) if !matches!(&m.args[0], Expr::Closure(_)) => {
                 let f = self.child_future(&m.args[0]);
                 let fork = self.fork();
                 let spawned = adopt(quote!(#child));
@@ -265,7 +275,7 @@ impl Rewriter {
                 quote!({ #fork let #h = #recv.#method #turbofish(#c); #fk.__join_thread_io(#h) })
             }
             ("spawn" | "spawn_fifo" | "spawn_broadcast", 1) => {
-                if !matches!(m.args[0], Expr::Closure(_)) {
+                if !matches!(&m.args[0], Expr::Closure(_)) {
                     return None;
                 }
                 let Scoped { head, args, .. } =
@@ -312,10 +322,10 @@ pub(super) fn mirror_in_closure(c: &mut ExprClosure) {
     if mirrors(&c.body) {
         return;
     }
-    let cx = cx_ident();
+    let st = hidden("__ctx_st");
     let h = hole(0);
     let template = quote_spanned! {c.body.span()=>
-        ::ctx::__private::mirrored(::ctx::__private::Cx::__storage(#cx), || #h)
+        ::ctx::__private::mirrored(#st, || #h)
     };
     let body = std::mem::replace(&mut *c.body, Expr::Verbatim(TokenStream::new()));
     *c.body = splice(template, vec![body]);

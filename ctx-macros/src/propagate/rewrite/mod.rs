@@ -17,6 +17,7 @@
 //! expressions. `syntax` has the splicing and scanning helpers.
 
 mod boundary;
+mod reads;
 mod syntax;
 
 use std::collections::HashSet;
@@ -31,8 +32,9 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, ExprCall, ExprMacro, Ident, Macro, Stmt, Token};
 
 use super::KeyArg;
-use super::expand::{cx_ident, key_bindings, mentioned};
+use super::expand::cx_ident;
 use boundary::mirror_in_closure;
+use reads::{async_with_pins, takes_cx, with_pins};
 pub(crate) use syntax::{contains_await, contains_impl_trait, count_elided, name_elided};
 use syntax::{hole, hole_at, splice};
 
@@ -58,6 +60,20 @@ pub(crate) struct Rewriter {
     /// How many uses of the context were emitted so far: a closure whose
     /// visit added some uses the context.
     uses: std::cell::Cell<usize>,
+    /// How many of those take it mutably (writes, and calls, awaits and
+    /// spawns in a body with `mut` keys).
+    exclusive: std::cell::Cell<usize>,
+    /// Key names shadowed by a local binding in the current scope.
+    shadowed: Vec<String>,
+    /// Inside the operand of a use that takes the context mutably (a
+    /// call's arguments, an awaited expression).
+    pin: usize,
+    /// Inside a closure or an `async` block.
+    closures: usize,
+    /// The statement being visited takes the context somewhere.
+    statement_takes_cx: bool,
+    /// How many reads through a closure's `__ctx_pins` were emitted.
+    pins_used: std::cell::Cell<usize>,
     /// Locals bound to the handle of a spawn rewritten here (a
     /// `ctx::JoinHandle`/`ThreadJoinHandle`): awaiting them needs no probe.
     handles: HashSet<String>,
@@ -73,6 +89,12 @@ impl Rewriter {
             checked,
             readonly: 0,
             uses: std::cell::Cell::new(0),
+            exclusive: std::cell::Cell::new(0),
+            shadowed: Vec::new(),
+            pin: 0,
+            closures: 0,
+            statement_takes_cx: false,
+            pins_used: std::cell::Cell::new(0),
             handles: HashSet::new(),
             locals: HashSet::new(),
             errors: Vec::new(),
@@ -86,11 +108,13 @@ impl Rewriter {
             .collect()
     }
 
+    /// The parameters are locals, and a parameter named like a key
+    /// shadows it, as in plain Rust.
     pub(crate) fn collect_locals_sig(&mut self, sig: &syn::Signature) {
-        let mut c = Locals(&mut self.locals);
         for a in &sig.inputs {
             if let syn::FnArg::Typed(t) = a {
-                c.visit_pat(&t.pat);
+                Locals(&mut self.locals).visit_pat(&t.pat);
+                self.bind(&t.pat);
             }
         }
     }
@@ -99,17 +123,28 @@ impl Rewriter {
         Locals(&mut self.locals).visit_block(b);
     }
 
-    /// The context expression at a use site.
-    fn cx(&self) -> TokenStream {
+    /// The context passed at a use site (a call, an await, a write). In a
+    /// body with `mut` keys it is taken mutably, and is top-level outside
+    /// closures and `async` blocks (see `ctx_core::cx::Cx`).
+    fn cx(&self, at: Span) -> TokenStream {
         self.used();
-        let cx = cx_ident();
+        // Hidden, but located at the use: a borrow error points there.
+        let cx = Ident::new("__cx", Span::mixed_site().located_at(at));
         if self.readonly > 0 {
             quote!(::ctx::__private::Cx::__readonly(#cx))
+        } else if self.mutable && self.closures > 0 {
+            quote!(#cx.__c())
         } else if self.mutable {
+            self.exclusive.set(self.exclusive.get() + 1);
             quote!(#cx.__m())
         } else {
             quote!(#cx)
         }
+    }
+
+    /// Whether a use here takes the context mutably.
+    fn takes_exclusive(&self) -> bool {
+        self.mutable && self.readonly == 0
     }
 
     fn used(&self) {
@@ -123,20 +158,20 @@ impl Rewriter {
         }
     }
 
-    /// What a child starts with: its own `__cx` over the child storage, the
-    /// ambient mirror (for closures) and the key bindings.
-    fn child_prelude(&self, own: &Ident, closure: bool, used: &[bool]) -> TokenStream {
+    /// What a child starts with: its own `__cx` over the child storage and
+    /// the ambient mirror (for closures).
+    fn child_prelude(&self, own: &Ident, closure: bool) -> TokenStream {
         let cx = cx_ident();
         let mut_kw = self.mutable.then(|| quote!(mut));
-        let bindings = key_bindings(&self.keys, self.checked, used);
         let guard = hidden("__ctx_ambient");
         let ambient = closure.then(|| quote!(let #guard = ::ctx::__private::enter_cx(&#cx);));
+        let st = storage_binding();
         quote! {
             let #own = #own;
             #[allow(unused_mut)]
             let #mut_kw #cx = #own.cx_same();
+            #st
             #ambient
-            #bindings
         }
     }
 
@@ -168,7 +203,7 @@ impl Rewriter {
             return None;
         }
         let method = Ident::new(&format!("__call{n}"), call.func.span());
-        let cx = self.cx();
+        let cx = self.cx(call.span());
         let holes = (1..=n).map(hole);
         let f = hole(0);
         let template = quote_spanned! {call.span()=>
@@ -188,7 +223,7 @@ impl Rewriter {
     /// The context is copied before the operand is evaluated: the operand
     /// (an `async` block) may borrow it mutably.
     fn await_probe(&self, base: &Expr) -> TokenStream {
-        let cx = self.cx();
+        let cx = self.cx(base.span());
         let (f, c) = (hidden("__ctx_fut"), hidden("__ctx_c"));
         quote_spanned! {base.span()=>
             { let #c = #cx; let #f = (&&::ctx::__private::AwaitProbe::new(#base)).__bind_await(#c); #f }
@@ -227,8 +262,13 @@ impl Rewriter {
                     Err(e) => return Some(error_expr(e)),
                 };
                 let mut e = e;
-                self.visit_expr_mut(&mut e);
-                Some(self.await_bound(e))
+                // A bound future may be polled beside the body (a branch of
+                // `select!`): it is not top-level.
+                self.closures += 1;
+                self.pinned(|rw| rw.visit_expr_mut(&mut e));
+                let bound = self.await_bound(e);
+                self.closures -= 1;
+                Some(bound)
             }
             "with" if ours => {
                 self.used();
@@ -255,12 +295,28 @@ impl Rewriter {
                 // not the rewritten one.
                 let message = (matches!(last, "assert" | "debug_assert") && args.len() == 1)
                     .then(|| assertion_text(mac));
+                let exclusive = self.exclusive.get();
+                let pin = usize::from(matches!(last, "join" | "try_join"));
+                self.pin += pin;
                 for a in &mut args {
                     self.visit_expr_mut(a);
                 }
+                self.pin -= pin;
+                // A format string's inline `{user}`: a binding around the
+                // macro, which must not borrow the context if an argument
+                // takes it mutably.
+                let pin = usize::from(self.exclusive.get() > exclusive);
+                self.pin += pin;
+                let bindings = self.macro_bindings(&mac.tokens, false);
+                self.pin -= pin;
                 let path = &mac.path;
                 let args = args.into_iter();
-                Some(syn::parse_quote_spanned!(mac.span()=> #path!(#(#args),* #message)))
+                let call = quote_spanned!(mac.span()=> #path!(#(#args),* #message));
+                Some(if bindings.is_empty() {
+                    syn::parse_quote!(#call)
+                } else {
+                    syn::parse_quote_spanned!(mac.span()=> { #bindings #call })
+                })
             }
             _ => None,
         }
@@ -285,11 +341,17 @@ impl Rewriter {
         };
         self.visit_expr_mut(&mut value);
         let path = self.key_path(&id);
-        let cx = self.cx();
+        let cx = self.cx(mac
+            .path
+            .span()
+            .join(mac.delimiter.span().join())
+            .unwrap_or(id.span()));
         // A path call spanned at the key: a missing `mut` is reported there.
+        // The value is computed first: it may read the context.
         let set = quote_spanned!(id.span()=> ::ctx::__private::set::<#path, _>);
+        let v = hidden("__ctx_v");
         syn::parse_quote_spanned! {id.span()=>
-            #set(#cx, #value)
+            { let #v = #value; #set(#cx, #v) }
         }
     }
 }
@@ -322,6 +384,40 @@ fn error_expr(e: syn::Error) -> Expr {
     syn::parse_quote!({ #t })
 }
 
+impl Rewriter {
+    /// Visits with reads pinned: `f` visits an operand of a use that takes
+    /// the context mutably.
+    fn pinned(&mut self, f: impl FnOnce(&mut Self)) {
+        let pin = usize::from(self.takes_exclusive());
+        self.pin += pin;
+        f(self);
+        self.pin -= pin;
+    }
+
+    fn visit_stmt_inner(&mut self, s: &mut Stmt) {
+        if let Stmt::Macro(m) = s {
+            let semi = m.semi_token;
+            if let Some(e) = self.rewrite_macro(&m.mac) {
+                *s = Stmt::Expr(e, semi);
+                return;
+            }
+            let mac = m.mac.clone();
+            if let Some(e) = self.opaque_macro(&mac, quote!(#mac #semi)) {
+                *s = Stmt::Expr(e, None);
+            }
+            return;
+        }
+        visit_mut::visit_stmt_mut(self, s);
+    }
+
+    /// An opaque macro (`tracing::info!(%user)`) that names a key sees it
+    /// through a binding around it.
+    fn opaque_macro(&self, mac: &Macro, tail: TokenStream) -> Option<Expr> {
+        let bindings = self.macro_bindings(&mac.tokens, true);
+        (!bindings.is_empty()).then(|| syn::parse_quote_spanned!(mac.span()=> { #bindings #tail }))
+    }
+}
+
 impl VisitMut for Rewriter {
     fn visit_item_mut(&mut self, _: &mut syn::Item) {
         // A nested fn/impl/mod is its own scope: its calls are not ours.
@@ -329,12 +425,21 @@ impl VisitMut for Rewriter {
 
     fn visit_block_mut(&mut self, b: &mut syn::Block) {
         let outer = self.handles.clone();
+        let mark = self.scope_start();
         visit_mut::visit_block_mut(self, b);
+        self.scope_end(mark);
         self.handles = outer;
     }
 
     fn visit_local_mut(&mut self, l: &mut syn::Local) {
-        visit_mut::visit_local_mut(self, l);
+        for a in &mut l.attrs {
+            self.visit_attribute_mut(a);
+        }
+        if let Some(init) = &mut l.init {
+            self.visit_local_init_mut(init);
+        }
+        // The pattern binds from the next statement on.
+        self.bind(&l.pat);
         let pat = match &l.pat {
             syn::Pat::Type(t) => &*t.pat,
             p => p,
@@ -349,20 +454,120 @@ impl VisitMut for Rewriter {
         }
     }
 
-    fn visit_stmt_mut(&mut self, s: &mut Stmt) {
-        if let Stmt::Macro(m) = s
-            && let Some(e) = self.rewrite_macro(&m.mac)
-        {
-            let semi = m.semi_token;
-            *s = Stmt::Expr(e, semi);
-            return;
+    fn visit_expr_closure_mut(&mut self, c: &mut syn::ExprClosure) {
+        let mark = self.scope_start();
+        for p in &c.inputs {
+            self.bind(p);
         }
-        visit_mut::visit_stmt_mut(self, s);
+        let pins = self.pins_used.get();
+        let outer = std::mem::take(&mut self.statement_takes_cx);
+        self.closures += 1;
+        self.visit_expr_mut(&mut c.body);
+        self.closures -= 1;
+        self.statement_takes_cx = outer;
+        if self.pins_used.get() > pins {
+            with_pins(&mut c.body);
+        }
+        self.scope_end(mark);
+    }
+
+    fn visit_expr_async_mut(&mut self, a: &mut syn::ExprAsync) {
+        let pins = self.pins_used.get();
+        let outer = std::mem::take(&mut self.statement_takes_cx);
+        self.closures += 1;
+        self.visit_block_mut(&mut a.block);
+        self.closures -= 1;
+        self.statement_takes_cx = outer;
+        if self.pins_used.get() > pins {
+            async_with_pins(&mut a.block);
+        }
+    }
+
+    fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
+        let mark = self.scope_start();
+        self.bind(&arm.pat);
+        if let Some((_, guard)) = &mut arm.guard {
+            self.visit_expr_mut(guard);
+        }
+        self.visit_expr_mut(&mut arm.body);
+        self.scope_end(mark);
+    }
+
+    fn visit_expr_let_mut(&mut self, l: &mut syn::ExprLet) {
+        // Binds for the rest of the condition and the branch; the
+        // enclosing `if`/`while` ends the scope.
+        self.visit_expr_mut(&mut l.expr);
+        self.bind(&l.pat);
+    }
+
+    fn visit_expr_if_mut(&mut self, i: &mut syn::ExprIf) {
+        let mark = self.scope_start();
+        self.visit_expr_mut(&mut i.cond);
+        self.visit_block_mut(&mut i.then_branch);
+        self.scope_end(mark);
+        if let Some((_, e)) = &mut i.else_branch {
+            self.visit_expr_mut(e);
+        }
+    }
+
+    fn visit_expr_while_mut(&mut self, w: &mut syn::ExprWhile) {
+        let mark = self.scope_start();
+        self.visit_expr_mut(&mut w.cond);
+        self.visit_block_mut(&mut w.body);
+        self.scope_end(mark);
+    }
+
+    fn visit_expr_for_loop_mut(&mut self, f: &mut syn::ExprForLoop) {
+        self.visit_expr_mut(&mut f.expr);
+        let mark = self.scope_start();
+        self.bind(&f.pat);
+        self.visit_block_mut(&mut f.body);
+        self.scope_end(mark);
+    }
+
+    fn visit_expr_call_mut(&mut self, c: &mut ExprCall) {
+        // The callee `f` of `f(..)` is a function, never a key's value.
+        if !matches!(&*c.func, Expr::Path(_)) {
+            self.visit_expr_mut(&mut c.func);
+        }
+        let probed = matches!(&*c.func, Expr::Path(_));
+        let pin = usize::from(probed && self.takes_exclusive());
+        self.pin += pin;
+        for a in &mut c.args {
+            self.visit_expr_mut(a);
+        }
+        self.pin -= pin;
+    }
+
+    fn visit_expr_await_mut(&mut self, a: &mut syn::ExprAwait) {
+        self.pinned(|rw| rw.visit_expr_mut(&mut a.base));
+    }
+
+    fn visit_field_value_mut(&mut self, f: &mut syn::FieldValue) {
+        self.visit_expr_mut(&mut f.expr);
+        // `S { user }` names the field and the key: keep the field.
+        if f.colon_token.is_none() && !matches!(f.expr, Expr::Path(_)) {
+            f.colon_token = Some(Token![:](f.member.span()));
+        }
+    }
+
+    fn visit_stmt_mut(&mut self, s: &mut Stmt) {
+        let outer = self.statement_takes_cx;
+        self.statement_takes_cx = self.mutable && takes_cx(s);
+        self.visit_stmt_inner(s);
+        self.statement_takes_cx = outer;
     }
 
     fn visit_expr_mut(&mut self, e: &mut Expr) {
+        if let Some(k) = self.key_of(e) {
+            *e = self.read(&k, e.span());
+            return;
+        }
         if let Expr::Macro(ExprMacro { mac, .. }) = e {
-            if let Some(new) = self.rewrite_macro(mac) {
+            let new = self
+                .rewrite_macro(mac)
+                .or_else(|| self.opaque_macro(mac, mac.to_token_stream()));
+            if let Some(new) = new {
                 *e = new;
             }
             return;
@@ -408,6 +613,17 @@ impl VisitMut for Rewriter {
         if let Some(new) = new {
             *e = new;
         }
+    }
+}
+
+/// The `let __ctx_st = ...;` that goes with every binding of `__cx`: the
+/// storage reference that pinned reads and the mirror use, which borrows
+/// nothing.
+pub(crate) fn storage_binding() -> TokenStream {
+    let (cx, st) = (cx_ident(), hidden("__ctx_st"));
+    quote! {
+        #[allow(unused_variables)]
+        let #st = ::ctx::__private::Cx::__storage(#cx);
     }
 }
 

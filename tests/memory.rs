@@ -1,0 +1,170 @@
+//! Bounded memory: what a context holds is O(number of keys), whatever the
+//! number of writes made in it and of writing children joined into it.
+//! Measured with a counting global allocator: the live heap after the
+//! work minus the live heap before.
+//!
+//! One test function, so no other test of this binary allocates while a
+//! figure is taken.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every call is forwarded to `System` unchanged; the counter is
+// only bookkeeping.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: `ptr` was allocated by `System` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        // SAFETY: forwarded unchanged.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.load(Ordering::Relaxed)
+}
+
+const MIB: isize = 1 << 20;
+
+ctx::keys! {
+    pub count: u64;
+    pub label: String;
+}
+
+#[derive(ctx::ContextFields)]
+struct Root {
+    count: u64,
+    label: String,
+}
+
+fn root() -> Root {
+    Root {
+        count: 0,
+        label: "conn".into(),
+    }
+}
+
+/// `n` writes of a counter in one context; the growth of the live heap.
+#[ctx::propagate(mut count, mut label)]
+fn write_many(n: u64) -> isize {
+    ctx::set!(count, *count + 1);
+    let before = live();
+    for i in 0..n {
+        ctx::set!(count, *count + 1);
+        if i % 1000 == 0 {
+            ctx::set!(label, format!("conn-{i}"));
+        }
+    }
+    live() - before
+}
+
+#[ctx::propagate(mut count)]
+fn bump() {
+    ctx::set!(count, *count + 1);
+}
+
+/// `n` calls of a writing callee; the growth of the live heap.
+#[ctx::propagate(mut count)]
+fn call_writer_many(n: u64) -> isize {
+    bump();
+    let before = live();
+    for _ in 0..n {
+        bump();
+    }
+    live() - before
+}
+
+#[ctx::propagate(mut count)]
+async fn child() {
+    ctx::set!(count, *count + 1);
+}
+
+/// A connection loop: one spawned, writing child joined per message.
+#[ctx::propagate(mut count)]
+async fn join_children(n: u64) -> isize {
+    tokio::spawn(child()).await.unwrap();
+    let before = live();
+    for _ in 0..n {
+        tokio::spawn(child()).await.unwrap();
+    }
+    live() - before
+}
+
+/// `rayon::join` closures that write: each gets a child context merged
+/// back after the join.
+#[ctx::propagate(mut count)]
+fn join_scoped_children(n: u64) -> isize {
+    rayon::join(|| bump(), || ());
+    let before = live();
+    for _ in 0..n {
+        rayon::join(|| bump(), || ());
+    }
+    live() - before
+}
+
+#[ctx::propagate(count)]
+fn count_now() -> u64 {
+    *count
+}
+
+#[test]
+fn a_context_holds_memory_independent_of_writes_and_joins() {
+    let (grown, count) = ctx::with!(root(), { (write_many(1_000_000), count_now()) });
+    assert_eq!(count, 1_000_001);
+    println!("1,000,000 writes: {grown} bytes");
+    assert!(
+        grown < MIB,
+        "1,000,000 writes in one context grew the heap by {grown} bytes"
+    );
+
+    let (grown, count) = ctx::with!(root(), { (call_writer_many(1_000_000), count_now()) });
+    assert_eq!(count, 1_000_001);
+    println!("1,000,000 writes by a callee: {grown} bytes");
+    assert!(
+        grown < MIB,
+        "1,000,000 writes by a callee grew the heap by {grown} bytes"
+    );
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (grown, count) = rt.block_on(async {
+        ctx::with!(root(), {
+            let grown = join_children(100_000).await;
+            (grown, count_now())
+        })
+    });
+    assert_eq!(count, 100_001);
+    println!("100,000 joined tokio children: {grown} bytes");
+    assert!(
+        grown < MIB,
+        "100,000 joined writing children grew the heap by {grown} bytes"
+    );
+
+    let (grown, count) = ctx::with!(root(), { (join_scoped_children(100_000), count_now()) });
+    assert_eq!(count, 100_001);
+    println!("100,000 joined rayon::join children: {grown} bytes");
+    assert!(
+        grown < MIB,
+        "100,000 joined rayon::join children grew the heap by {grown} bytes"
+    );
+}

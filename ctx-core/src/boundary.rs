@@ -142,7 +142,7 @@ impl<W, T> Adopt<W, T> {
         Adopt(Once::new((child, spawned)))
     }
 
-    fn take(&self) -> (Owned<W>, T) {
+    pub(crate) fn take(&self) -> (Owned<W>, T) {
         self.0.take()
     }
 }

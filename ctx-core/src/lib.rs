@@ -8,6 +8,8 @@ mod ambient;
 mod boundary;
 mod cx;
 mod future;
+#[cfg(feature = "tokio")]
+mod join_set;
 mod key;
 mod probe;
 mod root;
@@ -18,6 +20,8 @@ pub use ambient::{Current, current};
 pub use boundary::JoinHandle;
 pub use boundary::ThreadJoinHandle;
 pub use future::Requires;
+#[cfg(feature = "tokio")]
+pub use join_set::{AbortHandle, JoinSet};
 pub use key::{Append, Key, KeyInfo};
 pub use root::Root;
 

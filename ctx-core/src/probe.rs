@@ -235,4 +235,6 @@ pub mod prelude {
     #[cfg(feature = "tokio")]
     pub use crate::boundary::AdoptHandle as _;
     pub use crate::boundary::AdoptPlain as _;
+    #[cfg(feature = "tokio")]
+    pub use crate::join_set::AdoptJoinSet as _;
 }

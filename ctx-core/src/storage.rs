@@ -141,6 +141,31 @@ impl Frame {
         &self.0[..self.0.len() - 1]
     }
 
+    /// This frame with `changes` applied (each taken out): one allocation
+    /// when every changed key is already in the frame, as it is for every
+    /// key a root provided.
+    fn with(&self, changes: &mut [Option<Slot>]) -> Frame {
+        let take = |e: &Slot| {
+            changes
+                .iter_mut()
+                .find(|c| c.as_ref().is_some_and(|c| c.key == e.key))
+                .and_then(Option::take)
+                .unwrap_or_else(|| e.clone())
+        };
+        let slots: Arc<[Slot]> = self
+            .entries()
+            .iter()
+            .map(take)
+            .chain(std::iter::once(Slot::terminator()))
+            .collect();
+        if changes.iter().all(Option::is_none) {
+            return Frame(slots);
+        }
+        let mut entries = slots[..slots.len() - 1].to_vec();
+        entries.extend(changes.iter_mut().filter_map(Option::take));
+        Frame::new(entries)
+    }
+
     /// The pointer a storage publishes: its first slot.
     fn first(&self) -> *mut Slot {
         self.0.as_ptr().cast_mut()
@@ -192,13 +217,36 @@ unsafe fn scan_rest(first: *const Slot, key: KeyId) -> *const Slot {
 struct State {
     /// The published frame: `Storage::current` points at its first entry.
     current: Frame,
-    /// Frames replaced by a merge from another thread, which may still be
-    /// scanned by the owner's lock-free reads. Released at the owner's
-    /// next exclusive point.
-    retired: Vec<Frame>,
+    /// Frames replaced by a write that could not release them (from a
+    /// closure, a merge from another thread), which a `&V` or a lock-free
+    /// read may still use. Released at the next top-level write.
+    retired: Retired,
     /// Keys written in this storage (by `set!` or by a merged child), in
     /// first-write order: what back-propagation carries to the spawner.
     written: Vec<KeyId>,
+}
+
+/// Retired frames: the usual single one needs no allocation of its own,
+/// and the whole stays as small as a `Vec` (a storage is allocated at
+/// every spawn).
+#[derive(Default)]
+struct Retired {
+    one: Option<Frame>,
+    more: Option<Box<Vec<Frame>>>,
+}
+
+impl Retired {
+    fn push(&mut self, f: Frame) {
+        match &self.one {
+            None => self.one = Some(f),
+            Some(_) => self.more.get_or_insert_default().push(f),
+        }
+    }
+
+    /// Every retired frame, to drop once the lock is released.
+    fn take(&mut self) -> (Option<Frame>, Option<Box<Vec<Frame>>>) {
+        (self.one.take(), self.more.take())
+    }
 }
 
 /// The context of one request, one spawned task or one root scope.
@@ -240,7 +288,7 @@ impl Storage {
             written: AtomicBool::new(false),
             state: Mutex::new(State {
                 current: frame.clone(),
-                retired: Vec::new(),
+                retired: Retired::default(),
                 written: Vec::new(),
             }),
             base: frame,
@@ -334,19 +382,13 @@ impl Storage {
     /// the lock. Returns the frames that are no longer published: the
     /// caller drops them (after unlocking) at an exclusive point, or
     /// retires them otherwise.
-    fn publish(&self, st: &mut State, changes: impl IntoIterator<Item = Slot>) -> Frame {
-        let mut entries = st.current.entries().to_vec();
-        for c in changes {
-            let key = c.key;
-            match entries.iter_mut().find(|e| e.key == key) {
-                Some(e) => *e = c,
-                None => entries.push(c),
-            }
-            if !st.written.contains(&key) {
-                st.written.push(key);
+    fn publish(&self, st: &mut State, changes: &mut [Option<Slot>]) -> Frame {
+        for c in changes.iter().flatten() {
+            if !st.written.contains(&c.key) {
+                st.written.push(c.key);
             }
         }
-        let frame = Frame::new(entries);
+        let frame = st.current.with(changes);
         self.current.store(frame.first(), Ordering::Release);
         self.written.store(true, Ordering::Release);
         std::mem::replace(&mut st.current, frame)
@@ -363,8 +405,8 @@ impl Storage {
         let slot = Slot::entry(id::<K>(), K::info(), Arc::new(value));
         let released = {
             let mut st = self.lock();
-            let old = self.publish(&mut st, std::iter::once(slot));
-            (old, std::mem::take(&mut st.retired))
+            let old = self.publish(&mut st, &mut [Some(slot)]);
+            (old, st.retired.take())
         };
         // Dropped after unlocking: a value's drop code may use the context.
         drop(released);
@@ -375,7 +417,7 @@ impl Storage {
     pub(crate) fn set_retiring<K: Key>(&self, value: K::Value) {
         let slot = Slot::entry(id::<K>(), K::info(), Arc::new(value));
         let mut st = self.lock();
-        let old = self.publish(&mut st, std::iter::once(slot));
+        let old = self.publish(&mut st, &mut [Some(slot)]);
         st.retired.push(old);
     }
 
@@ -384,7 +426,7 @@ impl Storage {
     /// # Safety
     /// As for [`Storage::set_releasing`].
     pub(crate) unsafe fn release_retired(&self) {
-        let retired = std::mem::take(&mut self.lock().retired);
+        let retired = self.lock().retired.take();
         drop(retired);
     }
 
@@ -399,37 +441,35 @@ impl Storage {
     /// spawner may be reading it.
     pub(crate) fn merge_into_spawner(&self) {
         if let Some(spawner) = &self.spawner {
-            let old = spawner.merge_from(self);
-            if let Some(old) = old {
-                spawner.lock().retired.push(old);
-            }
+            spawner.merge_from(self, false);
         }
     }
 
     /// [`Storage::merge_into_spawner`] by the spawner's own code, at the
-    /// top level: the replaced frame is released.
+    /// top level: what the merge replaces, and every retired frame, is
+    /// released.
     ///
     /// # Safety
     /// As for [`Storage::set_releasing`], for the spawner.
     pub(crate) unsafe fn merge_into_spawner_releasing(&self) {
         if let Some(spawner) = &self.spawner {
-            drop(spawner.merge_from(self));
+            spawner.merge_from(self, true);
         }
     }
 
-    /// Publishes the child's writes; the frame they replaced.
-    fn merge_from(&self, child: &Storage) -> Option<Frame> {
+    /// Publishes the child's writes. The replaced frame is released with
+    /// the retired ones (`release`, at a top-level point of this storage)
+    /// or retired.
+    fn merge_from(&self, child: &Storage, release: bool) {
         if !child.was_written() {
-            return None;
+            return;
         }
-        let (written, child_frame) = {
-            let c = child.lock();
-            (c.written.clone(), c.current.clone())
-        };
+        // Locks are taken child first, spawner second, everywhere.
+        let c_st = child.lock();
         let mut st = self.lock();
-        let mut changes = Vec::with_capacity(written.len());
-        for key in written {
-            let Some(c) = child_frame.entries().iter().find(|s| s.key == key) else {
+        let mut changes = Vec::with_capacity(c_st.written.len());
+        for &key in &c_st.written {
+            let Some(c) = c_st.current.entries().iter().find(|s| s.key == key) else {
                 continue;
             };
             let Some(cv) = &c.value else { continue };
@@ -443,9 +483,17 @@ impl Storage {
                 "ctx: the merge function of key `{}` returned a value of another type",
                 c.info.name()
             );
-            changes.push(Slot::entry(key, c.info, merged));
+            changes.push(Some(Slot::entry(key, c.info, merged)));
         }
-        Some(self.publish(&mut st, changes))
+        let old = self.publish(&mut st, &mut changes);
+        let released = if release {
+            Some((old, st.retired.take()))
+        } else {
+            st.retired.push(old);
+            None
+        };
+        drop((st, c_st));
+        drop(released);
     }
 
     /// Whether any key was written in this storage.

@@ -230,6 +230,7 @@ struct State {
 /// and the whole stays as small as a `Vec` (a storage is allocated at
 /// every spawn).
 #[derive(Default)]
+#[allow(clippy::box_collection, reason = "one pointer, not three, in every storage")]
 struct Retired {
     one: Option<Frame>,
     more: Option<Box<Vec<Frame>>>,
@@ -244,6 +245,7 @@ impl Retired {
     }
 
     /// Every retired frame, to drop once the lock is released.
+    #[allow(clippy::box_collection, reason = "moved out as stored")]
     fn take(&mut self) -> (Option<Frame>, Option<Box<Vec<Frame>>>) {
         (self.one.take(), self.more.take())
     }

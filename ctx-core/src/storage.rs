@@ -230,7 +230,10 @@ struct State {
 /// and the whole stays as small as a `Vec` (a storage is allocated at
 /// every spawn).
 #[derive(Default)]
-#[allow(clippy::box_collection, reason = "one pointer, not three, in every storage")]
+#[allow(
+    clippy::box_collection,
+    reason = "one pointer, not three, in every storage"
+)]
 struct Retired {
     one: Option<Frame>,
     more: Option<Box<Vec<Frame>>>,

@@ -410,6 +410,18 @@ impl Rewriter {
         visit_mut::visit_stmt_mut(self, s);
     }
 
+    /// Visits the body of a closure or an `async` block; whether its reads
+    /// keep their values in the body's own `__ctx_pins`.
+    fn in_closure(&mut self, visit: impl FnOnce(&mut Self)) -> bool {
+        let pins = self.pins_used.get();
+        let outer = std::mem::take(&mut self.statement_takes_cx);
+        self.closures += 1;
+        visit(self);
+        self.closures -= 1;
+        self.statement_takes_cx = outer;
+        self.pins_used.get() > pins
+    }
+
     /// An opaque macro (`tracing::info!(%user)`) that names a key sees it
     /// through a binding around it.
     fn opaque_macro(&self, mac: &Macro, tail: TokenStream) -> Option<Expr> {
@@ -459,26 +471,14 @@ impl VisitMut for Rewriter {
         for p in &c.inputs {
             self.bind(p);
         }
-        let pins = self.pins_used.get();
-        let outer = std::mem::take(&mut self.statement_takes_cx);
-        self.closures += 1;
-        self.visit_expr_mut(&mut c.body);
-        self.closures -= 1;
-        self.statement_takes_cx = outer;
-        if self.pins_used.get() > pins {
+        if self.in_closure(|rw| rw.visit_expr_mut(&mut c.body)) {
             with_pins(&mut c.body);
         }
         self.scope_end(mark);
     }
 
     fn visit_expr_async_mut(&mut self, a: &mut syn::ExprAsync) {
-        let pins = self.pins_used.get();
-        let outer = std::mem::take(&mut self.statement_takes_cx);
-        self.closures += 1;
-        self.visit_block_mut(&mut a.block);
-        self.closures -= 1;
-        self.statement_takes_cx = outer;
-        if self.pins_used.get() > pins {
+        if self.in_closure(|rw| rw.visit_block_mut(&mut a.block)) {
             async_with_pins(&mut a.block);
         }
     }

@@ -7,6 +7,7 @@
 mod ambient;
 mod boundary;
 mod cx;
+mod frame;
 mod future;
 #[cfg(feature = "tokio")]
 mod join_set;
@@ -35,11 +36,12 @@ pub mod __private {
         Covered, Cx, Has, HasMut, Mut, Need, Owned, Pinned, Pins, ReadOnly, WriteInParallel,
         pinned, pinned_unchecked, read, read_unchecked,
     };
+    pub use crate::frame::{Entry, Value};
     pub use crate::future::{AsyncBody, Bound, NeedsContext, Requires, instrument};
     pub use crate::key::{MergeFn, merge_append, merge_keep, merge_replace, merge_with};
     pub use crate::probe::{AwaitProbe, Probe, prelude};
     pub use crate::root::{__take, RootReturn, RootStorage, scope, scope_returning};
-    pub use crate::storage::{Entry, Storage, Value};
+    pub use crate::storage::Storage;
     pub use crate::{Key, KeyInfo, Root};
     pub use std::vec::Vec;
 

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use crate::ambient::with_ambient;
 use crate::cx::{Covered, Cx, Owned};
+use crate::frame::Entry;
 use crate::future::{AsyncBody, Bound, Requires};
 use crate::key::Key;
-use crate::storage::{Entry, Storage};
+use crate::storage::Storage;
 
 /// A type whose fields are the values a request starts with; implemented
 /// by `#[derive(ContextFields)]`.

@@ -17,6 +17,7 @@
 //! expressions. `syntax` has the splicing and scanning helpers.
 
 mod boundary;
+mod macros;
 mod reads;
 mod syntax;
 
@@ -24,12 +25,11 @@ use std::collections::HashSet;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
-use syn::parse::Parser;
-use syn::punctuated::Punctuated;
+
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::visit_mut::{self, VisitMut};
-use syn::{Expr, ExprCall, ExprMacro, Ident, Macro, Stmt, Token};
+use syn::{Expr, ExprCall, ExprMacro, Ident, Stmt, Token};
 
 use super::KeyArg;
 use super::expand::cx_ident;
@@ -248,140 +248,6 @@ impl Rewriter {
         let template = self.await_probe(&hole_at(0, base.span()));
         splice(template, vec![base])
     }
-
-    /// `ctx::set!`, `ctx::bind!`, `ctx::with!`, `join!`/`try_join!`.
-    fn rewrite_macro(&mut self, mac: &Macro) -> Option<Expr> {
-        let segs = segment_names(&mac.path);
-        let (first, last) = (segs.first()?.as_str(), segs.last()?.as_str());
-        let ours = segs.len() == 1 || (segs.len() == 2 && first == "ctx");
-        match last {
-            "set" if ours => Some(self.expand_set(mac)),
-            "bind" if ours => {
-                let e: Expr = match mac.parse_body() {
-                    Ok(e) => e,
-                    Err(e) => return Some(error_expr(e)),
-                };
-                let mut e = e;
-                // A bound future may be polled beside the body (a branch of
-                // `select!`): it is not top-level.
-                self.closures += 1;
-                self.pinned(|rw| rw.visit_expr_mut(&mut e));
-                let bound = self.await_bound(e);
-                self.closures -= 1;
-                Some(bound)
-            }
-            "with" if ours => {
-                self.used();
-                let keys = self.keys.iter().map(|k| {
-                    let (id, p) = (&k.ident, &k.path);
-                    quote!(#id: #p)
-                });
-                let tokens = &mac.tokens;
-                Some(
-                    syn::parse_quote_spanned!(mac.span()=> ::ctx::__private::with_keys!([#(#keys),*] #tokens)),
-                )
-            }
-            "join" | "try_join" | "format" | "format_args" | "print" | "println" | "eprint"
-            | "eprintln" | "write" | "writeln" | "panic" | "assert" | "assert_eq" | "assert_ne"
-            | "debug_assert" | "debug_assert_eq" | "debug_assert_ne" | "vec" | "dbg" | "todo"
-            | "unimplemented" | "unreachable"
-                if first != "rayon" =>
-            {
-                let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
-                let Ok(mut args) = parser.parse2(mac.tokens.clone()) else {
-                    return None;
-                };
-                // `assert!(cond)` prints its condition: the one written,
-                // not the rewritten one.
-                let message = (matches!(last, "assert" | "debug_assert") && args.len() == 1)
-                    .then(|| assertion_text(mac));
-                let exclusive = self.exclusive.get();
-                let pin = usize::from(matches!(last, "join" | "try_join"));
-                self.pin += pin;
-                for a in &mut args {
-                    self.visit_expr_mut(a);
-                }
-                self.pin -= pin;
-                // A format string's inline `{user}`: a binding around the
-                // macro, which must not borrow the context if an argument
-                // takes it mutably.
-                let pin = usize::from(self.exclusive.get() > exclusive);
-                self.pin += pin;
-                let bindings = self.macro_bindings(&mac.tokens, false);
-                self.pin -= pin;
-                let path = &mac.path;
-                let args = args.into_iter();
-                let call = quote_spanned!(mac.span()=> #path!(#(#args),* #message));
-                Some(if bindings.is_empty() {
-                    syn::parse_quote!(#call)
-                } else {
-                    syn::parse_quote_spanned!(mac.span()=> { #bindings #call })
-                })
-            }
-            _ => None,
-        }
-    }
-
-    fn expand_set(&mut self, mac: &Macro) -> Expr {
-        let parser = |input: syn::parse::ParseStream| {
-            let id: Ident = input.parse()?;
-            input.parse::<Token![,]>()?;
-            let v: Expr = input.parse()?;
-            input.parse::<Option<Token![,]>>()?;
-            Ok((id, v))
-        };
-        let (id, mut value) = match parser.parse2(mac.tokens.clone()) {
-            Ok(x) => x,
-            Err(e) => {
-                return error_expr(syn::Error::new(
-                    e.span(),
-                    "expected `ctx::set!(key, value)`, e.g. `ctx::set!(user, Some(id))`",
-                ));
-            }
-        };
-        self.visit_expr_mut(&mut value);
-        let path = self.key_path(&id);
-        let cx = self.cx(mac
-            .path
-            .span()
-            .join(mac.delimiter.span().join())
-            .unwrap_or(id.span()));
-        // A path call spanned at the key: a missing `mut` is reported there.
-        // The value is computed first: it may read the context.
-        let set = quote_spanned!(id.span()=> ::ctx::__private::set::<#path, _>);
-        let v = hidden("__ctx_v");
-        syn::parse_quote_spanned! {id.span()=>
-            { let #v = #value; #set(#cx, #v) }
-        }
-    }
-}
-
-/// The extra arguments that make `assert!(cond)` print its condition as
-/// written (its source text), not as rewritten.
-fn assertion_text(mac: &Macro) -> TokenStream {
-    let group = mac.delimiter.span().join().source_text();
-    let text = group.as_deref().and_then(|t| {
-        let inner = t.get(1..t.len().checked_sub(1)?)?.trim();
-        Some(
-            inner
-                .strip_suffix(',')
-                .unwrap_or(inner)
-                .trim_end()
-                .to_string(),
-        )
-    });
-    match text {
-        Some(t) => quote!(, "assertion failed: {}", #t),
-        None => {
-            let cond = &mac.tokens;
-            quote!(, "assertion failed: {}", ::core::stringify!(#cond))
-        }
-    }
-}
-
-fn error_expr(e: syn::Error) -> Expr {
-    let t = e.into_compile_error();
-    syn::parse_quote!({ #t })
 }
 
 impl Rewriter {
@@ -394,22 +260,6 @@ impl Rewriter {
         self.pin -= pin;
     }
 
-    fn visit_stmt_inner(&mut self, s: &mut Stmt) {
-        if let Stmt::Macro(m) = s {
-            let semi = m.semi_token;
-            if let Some(e) = self.rewrite_macro(&m.mac) {
-                *s = Stmt::Expr(e, semi);
-                return;
-            }
-            let mac = m.mac.clone();
-            if let Some(e) = self.opaque_macro(&mac, quote!(#mac #semi)) {
-                *s = Stmt::Expr(e, None);
-            }
-            return;
-        }
-        visit_mut::visit_stmt_mut(self, s);
-    }
-
     /// Visits the body of a closure or an `async` block; whether its reads
     /// keep their values in the body's own `__ctx_pins`.
     fn in_closure(&mut self, visit: impl FnOnce(&mut Self)) -> bool {
@@ -420,13 +270,6 @@ impl Rewriter {
         self.closures -= 1;
         self.statement_takes_cx = outer;
         self.pins_used.get() > pins
-    }
-
-    /// An opaque macro (`tracing::info!(%user)`) that names a key sees it
-    /// through a binding around it.
-    fn opaque_macro(&self, mac: &Macro, tail: TokenStream) -> Option<Expr> {
-        let bindings = self.macro_bindings(&mac.tokens, true);
-        (!bindings.is_empty()).then(|| syn::parse_quote_spanned!(mac.span()=> { #bindings #tail }))
     }
 }
 

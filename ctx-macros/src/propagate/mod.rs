@@ -13,9 +13,10 @@ use quote::ToTokens;
 pub(crate) use args::KeyArg;
 
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
-    let keys = args::parse(args);
+    let keys = args::parse(args.clone());
     let item_fn = validate::parse_item(item.clone());
     match (keys, item_fn) {
+        (Ok(_), Ok(f)) if let Some(at) = instrument_below(&f) => reorder(&args, f, at),
         (Ok(keys), Ok(f)) => expand::expand(&keys, f),
         (Err(e1), Err(e2)) => {
             let mut e = e1;
@@ -23,6 +24,40 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             emit_error(e, item)
         }
         (Err(e), Ok(_)) | (Ok(_), Err(e)) => emit_error(e, item),
+    }
+}
+
+/// The position of a `#[tracing::instrument]` (or `#[instrument]`) among
+/// the attributes still on the item: it is written below `#[propagate]`,
+/// so it has not run yet.
+fn instrument_below(f: &validate::FnItem) -> Option<usize> {
+    f.attrs.iter().rposition(|a| {
+        matches!(a.style, syn::AttrStyle::Outer)
+            && a.path()
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "instrument")
+    })
+}
+
+/// `#[propagate]` above `#[instrument]`: emits the item again with
+/// `#[propagate]` just below `#[instrument]`, so the span wraps the body
+/// the user wrote (and does not try to record the hidden context), as
+/// when the attributes are written the other way round.
+fn reorder(args: &TokenStream, f: validate::FnItem, at: usize) -> TokenStream {
+    let validate::FnItem {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = f;
+    let (above, below) = attrs.split_at(at + 1);
+    let body = block.map_or_else(|| quote::quote!(;), |b| b.into_token_stream());
+    quote::quote! {
+        #(#above)*
+        #[::ctx::propagate(#args)]
+        #(#below)*
+        #vis #sig #body
     }
 }
 

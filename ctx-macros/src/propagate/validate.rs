@@ -34,7 +34,20 @@ pub(crate) fn parse_item(item: TokenStream) -> syn::Result<FnItem> {
         ));
     };
     check(&f.sig)?;
+    check_attrs(&f.attrs)?;
     Ok(f)
+}
+
+fn check_attrs(attrs: &[Attribute]) -> syn::Result<()> {
+    if let Some(a) = attrs.iter().find(|a| a.path().is_ident("track_caller")) {
+        return Err(syn::Error::new_spanned(
+            a,
+            "#[track_caller] does not work on a #[propagate] function: calls reach it through \
+             ctx's dispatch, so `Location::caller()` would point into the standard library; \
+             remove it, or pass `std::panic::Location::caller()` from the call site as a parameter",
+        ));
+    }
+    Ok(())
 }
 
 fn check(sig: &Signature) -> syn::Result<()> {

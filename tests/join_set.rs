@@ -69,12 +69,11 @@ async fn finish_then_abort_or_drop() -> Vec<String> {
     for _ in 0..20 {
         rx.recv().await.unwrap();
     }
-    // Every child has written and returned.
+    // Every child has written (and, almost always, returned: either way
+    // none of them may change the context now).
     tokio::time::sleep(Duration::from_millis(20)).await;
     aborted.abort_all();
-    while let Some(r) = aborted.join_next().await {
-        assert!(r.is_ok(), "finished before the abort");
-    }
+    while aborted.join_next().await.is_some() {}
     drop(dropped);
     tokio::time::sleep(Duration::from_millis(20)).await;
     audit_now()
@@ -95,9 +94,7 @@ async fn abort_one_and_a_running_blocking_child() -> Vec<String> {
     set.spawn(note("kept".into()));
     tokio::time::sleep(Duration::from_millis(20)).await;
     first.abort();
-    while let Some(r) = set.join_next().await {
-        assert!(r.is_ok());
-    }
+    while set.join_next().await.is_some() {}
 
     let (started_tx, started) = mpsc::channel();
     let (release, release_rx) = mpsc::channel::<()>();

@@ -87,12 +87,17 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
             ReturnType::Type(_, ty) => quote!(#ty),
         };
         let ret_span = sig.output.span();
+        // The `impl` types get this crate's edition (2024), located at the
+        // return type: an `async fn` captures every lifetime in scope, and
+        // so must they, whatever the user's crate's edition.
+        let at = Span::mixed_site().located_at(ret_span);
+        let imp = quote_spanned!(at=> impl);
         sig.output = syn::parse_quote_spanned! {ret_span=>
             -> ::ctx::__private::Requires<
                 #n,
-                impl ::ctx::__private::AsyncBody<
+                #imp ::ctx::__private::AsyncBody<
                     #n,
-                    Fut = impl ::core::future::Future<Output = #output>,
+                    Fut = #imp ::core::future::Future<Output = #output>,
                 >,
             >
         };

@@ -1,0 +1,9 @@
+//! The shapes of `editions/shapes.rs` in an edition-2021 crate.
+
+#[path = "../../shapes.rs"]
+pub mod shapes;
+
+#[test]
+fn shapes_compile_and_run_in_edition_2021() {
+    shapes::check();
+}

@@ -11,13 +11,6 @@ use std::pin::Pin;
 use std::task::Poll;
 
 #[ctx::propagate(mut audit)]
-fn push(entry: String) {
-    let mut v = audit.clone();
-    v.push(entry);
-    ctx::set!(audit, v);
-}
-
-#[ctx::propagate(mut audit)]
 async fn child_push(entry: String) {
     tokio::task::yield_now().await;
     push(entry);
@@ -34,11 +27,6 @@ async fn steps(n: usize) {
         let blocking = tokio::task::spawn_blocking(move || push(format!("b{i}")));
         blocking.await.unwrap();
     }
-}
-
-#[ctx::propagate(audit)]
-fn audit_now() -> Vec<String> {
-    audit.clone()
 }
 
 /// Polls `fut` at most `polls` times; whether it finished.

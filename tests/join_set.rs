@@ -9,20 +9,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 #[ctx::propagate(mut audit)]
-fn push(entry: String) {
-    let mut v = audit.clone();
-    v.push(entry);
-    ctx::set!(audit, v);
-}
-
-#[ctx::propagate(mut audit)]
 async fn note(entry: String) {
     push(entry);
-}
-
-#[ctx::propagate(audit)]
-fn audit_now() -> Vec<String> {
-    audit.clone()
 }
 
 // Joined children: every change arrives, none lost, whatever the order.

@@ -126,23 +126,21 @@ fn count_now() -> u64 {
     *count
 }
 
+/// Prints and checks one figure.
+fn check(what: &str, grown: isize) {
+    println!("{what}: {grown} bytes");
+    assert!(grown < MIB, "{what} grew the heap by {grown} bytes");
+}
+
 #[test]
 fn a_context_holds_memory_independent_of_writes_and_joins() {
     let (grown, count) = ctx::with!(root(), { (write_many(1_000_000), count_now()) });
     assert_eq!(count, 1_000_001);
-    println!("1,000,000 writes: {grown} bytes");
-    assert!(
-        grown < MIB,
-        "1,000,000 writes in one context grew the heap by {grown} bytes"
-    );
+    check("1,000,000 writes in one context", grown);
 
     let (grown, count) = ctx::with!(root(), { (call_writer_many(1_000_000), count_now()) });
     assert_eq!(count, 1_000_001);
-    println!("1,000,000 writes by a callee: {grown} bytes");
-    assert!(
-        grown < MIB,
-        "1,000,000 writes by a callee grew the heap by {grown} bytes"
-    );
+    check("1,000,000 writes by a callee", grown);
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -154,17 +152,9 @@ fn a_context_holds_memory_independent_of_writes_and_joins() {
         })
     });
     assert_eq!(count, 100_001);
-    println!("100,000 joined tokio children: {grown} bytes");
-    assert!(
-        grown < MIB,
-        "100,000 joined writing children grew the heap by {grown} bytes"
-    );
+    check("100,000 joined writing tokio children", grown);
 
     let (grown, count) = ctx::with!(root(), { (join_scoped_children(100_000), count_now()) });
     assert_eq!(count, 100_001);
-    println!("100,000 joined rayon::join children: {grown} bytes");
-    assert!(
-        grown < MIB,
-        "100,000 joined rayon::join children grew the heap by {grown} bytes"
-    );
+    check("100,000 joined rayon::join children", grown);
 }

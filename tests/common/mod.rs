@@ -36,3 +36,18 @@ pub fn req(u: &str, id: u64) -> Req {
 pub fn ambient_user() -> Option<String> {
     ctx::current::<user>().map(|u| u.clone())
 }
+
+/// Appends `entry` to the `audit` key (an `append` key: the child's
+/// additions to its snapshot come back).
+#[ctx::propagate(mut audit)]
+pub fn push(entry: String) {
+    let mut v = audit.clone();
+    v.push(entry);
+    ctx::set!(audit, v);
+}
+
+/// The `audit` key's current value.
+#[ctx::propagate(audit)]
+pub fn audit_now() -> Vec<String> {
+    audit.clone()
+}

@@ -54,3 +54,63 @@ fn tracing_instrument_wraps_the_body_in_either_order() {
         ]
     );
 }
+
+// Shapes that only failed because of the rewrite.
+#[ctx::propagate(user)]
+async fn serve_forever(tx: tokio::sync::mpsc::UnboundedSender<String>) -> ! {
+    loop {
+        tx.send(user.clone()).unwrap();
+        tokio::task::yield_now().await;
+    }
+}
+
+#[test]
+fn an_async_fn_returning_never_compiles_and_runs() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    rt.block_on(async {
+        tokio::select! {
+            _ = req("ann", 1).scope(serve_forever(tx)) => unreachable!(),
+            got = rx.recv() => assert_eq!(got.as_deref(), Some("ann")),
+        }
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+#[ctx::propagate(user)]
+fn sixteen(
+    a: u8,
+    b: u8,
+    c: u8,
+    d: u8,
+    e: u8,
+    f: u8,
+    g: u8,
+    h: u8,
+    i: u8,
+    j: u8,
+    k: u8,
+    l: u8,
+    m: u8,
+    n: u8,
+    o: u8,
+    p: u8,
+) -> String {
+    let sum: u32 = [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p]
+        .iter()
+        .map(|&x| u32::from(x))
+        .sum();
+    format!("{}{sum}", *user)
+}
+
+#[ctx::propagate(user)]
+fn call_sixteen() -> String {
+    sixteen(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)
+}
+
+#[test]
+fn calls_with_up_to_sixteen_arguments_pass_the_context() {
+    assert_eq!(ctx::with!(req("ann", 1), { call_sixteen() }), "ann16");
+}

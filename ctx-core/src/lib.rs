@@ -51,6 +51,15 @@ pub mod __private {
         cx.__set::<K>(value);
     }
 
+    /// The return type of a function pointer type: how `!` is named as a
+    /// future's output on stable Rust (`<fn() -> ! as Ret>::Out`).
+    pub trait Ret {
+        type Out;
+    }
+    impl<R> Ret for fn() -> R {
+        type Out = R;
+    }
+
     /// Fixes an async body's output type for inference.
     #[inline(always)]
     pub fn typed<O, F: core::future::Future<Output = O>>(f: F) -> F {

@@ -115,6 +115,10 @@ probe!(ViaCx9 Plain9 __call9; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9
 probe!(ViaCx10 Plain10 __call10; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10);
 probe!(ViaCx11 Plain11 __call11; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11);
 probe!(ViaCx12 Plain12 __call12; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12);
+probe!(ViaCx13 Plain13 __call13; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13);
+probe!(ViaCx14 Plain14 __call14; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14);
+probe!(ViaCx15 Plain15 __call15; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14 A15 a15);
+probe!(ViaCx16 Plain16 __call16; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14 A15 a15 A16 a16);
 
 probe_recv!(ViaRecv1 __call1; S s);
 probe_recv!(ViaRecv2 __call2; S s A2 a2);
@@ -128,6 +132,10 @@ probe_recv!(ViaRecv9 __call9; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a
 probe_recv!(ViaRecv10 __call10; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10);
 probe_recv!(ViaRecv11 __call11; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11);
 probe_recv!(ViaRecv12 __call12; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12);
+probe_recv!(ViaRecv13 __call13; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13);
+probe_recv!(ViaRecv14 __call14; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14);
+probe_recv!(ViaRecv15 __call15; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14 A15 a15);
+probe_recv!(ViaRecv16 __call16; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14 A15 a15 A16 a16);
 
 /// A value an autoref probe moves out of through `&self`, once.
 pub(crate) struct Once<T>(Cell<Option<T>>);
@@ -222,15 +230,17 @@ pub mod prelude {
     pub use super::{
         Plain0 as _, Plain1 as _, Plain2 as _, Plain3 as _, Plain4 as _, Plain5 as _, Plain6 as _,
         Plain7 as _, Plain8 as _, Plain9 as _, Plain10 as _, Plain11 as _, Plain12 as _,
+        Plain13 as _, Plain14 as _, Plain15 as _, Plain16 as _,
     };
     pub use super::{
         ViaCx0 as _, ViaCx1 as _, ViaCx2 as _, ViaCx3 as _, ViaCx4 as _, ViaCx5 as _, ViaCx6 as _,
         ViaCx7 as _, ViaCx8 as _, ViaCx9 as _, ViaCx10 as _, ViaCx11 as _, ViaCx12 as _,
+        ViaCx13 as _, ViaCx14 as _, ViaCx15 as _, ViaCx16 as _,
     };
     pub use super::{
         ViaRecv1 as _, ViaRecv2 as _, ViaRecv3 as _, ViaRecv4 as _, ViaRecv5 as _, ViaRecv6 as _,
         ViaRecv7 as _, ViaRecv8 as _, ViaRecv9 as _, ViaRecv10 as _, ViaRecv11 as _,
-        ViaRecv12 as _,
+        ViaRecv12 as _, ViaRecv13 as _, ViaRecv14 as _, ViaRecv15 as _, ViaRecv16 as _,
     };
     #[cfg(feature = "tokio")]
     pub use crate::boundary::AdoptHandle as _;

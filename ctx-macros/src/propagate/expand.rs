@@ -84,6 +84,11 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
         sig.asyncness = None;
         let output = match &sig.output {
             ReturnType::Default => quote!(()),
+            // `!` may only be written as a return type on stable Rust; as
+            // the future's `Output` it is named through a function pointer.
+            ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => {
+                quote_spanned!(ty.span()=> <fn() -> #ty as ::ctx::__private::Ret>::Out)
+            }
             ReturnType::Type(_, ty) => quote!(#ty),
         };
         let ret_span = sig.output.span();

@@ -35,7 +35,33 @@ pub(crate) fn parse_item(item: TokenStream) -> syn::Result<FnItem> {
     };
     check(&f.sig)?;
     check_attrs(&f.attrs)?;
+    check_entry_point(&f)?;
     Ok(f)
+}
+
+/// `main`, `#[test]`, `#[tokio::main]`, `#[tokio::test]`: nothing calls an
+/// entry point with a context.
+fn check_entry_point(f: &FnItem) -> syn::Result<()> {
+    let attr = f.attrs.iter().find(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "test" || s.ident == "main")
+    });
+    let tokens = match attr {
+        Some(a) => quote::ToTokens::to_token_stream(a),
+        None if f.sig.ident == "main" => quote::ToTokens::to_token_stream(&f.sig.ident),
+        None => return Ok(()),
+    };
+    Err(syn::Error::new_spanned(
+        tokens,
+        format!(
+            "`{}` is an entry point: nothing calls it with a context, so it cannot be \
+             #[propagate]; remove #[propagate] here and enter the context inside it, with \
+             `Root {{ .. }}.scope(handler()).await` or `ctx::with!(root, {{ .. }})`",
+            f.sig.ident
+        ),
+    ))
 }
 
 fn check_attrs(attrs: &[Attribute]) -> syn::Result<()> {

@@ -38,7 +38,7 @@ use reads::{async_with_pins, takes_cx, with_pins};
 pub(crate) use syntax::{contains_await, contains_impl_trait, count_elided, name_elided};
 use syntax::{hole, hole_at, splice};
 
-const MAX_ARITY: usize = 12;
+const MAX_ARITY: usize = 16;
 
 fn hidden(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())

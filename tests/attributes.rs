@@ -114,3 +114,18 @@ fn call_sixteen() -> String {
 fn calls_with_up_to_sixteen_arguments_pass_the_context() {
     assert_eq!(ctx::with!(req("ann", 1), { call_sixteen() }), "ann16");
 }
+
+#[ctx::propagate(user)]
+fn unchecked_greeting(bytes: &[u8]) -> String {
+    // SAFETY: the test passes UTF-8.
+    let s = unsafe { std::str::from_utf8_unchecked(bytes) };
+    format!("{s} {}", *user)
+}
+
+#[test]
+fn plain_unsafe_fns_are_called_as_written_in_unsafe_blocks() {
+    assert_eq!(
+        ctx::with!(req("ann", 1), { unchecked_greeting(b"hi") }),
+        "hi ann"
+    );
+}

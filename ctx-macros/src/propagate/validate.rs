@@ -90,6 +90,14 @@ fn check(sig: &Signature) -> syn::Result<()> {
              call a propagated Rust function from inside a `ctx::with!` block instead",
         ));
     }
+    if let Some(u) = &sig.unsafety {
+        return Err(syn::Error::new_spanned(
+            u,
+            "#[propagate] cannot be used on an `unsafe fn`: calls inside `unsafe` blocks are \
+             left as written, so it could not receive the context; make it safe and move the \
+             unsafe operation into a plain `unsafe fn` that it calls",
+        ));
+    }
     if let Some(v) = &sig.variadic {
         return Err(syn::Error::new_spanned(
             v,

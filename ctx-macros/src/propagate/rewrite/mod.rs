@@ -72,6 +72,9 @@ pub(crate) struct Rewriter {
     closures: usize,
     /// The statement being visited takes the context somewhere.
     statement_takes_cx: bool,
+    /// Inside an `unsafe` block: calls there are left as written (an
+    /// `unsafe fn` is not an `FnOnce` a probe could call).
+    in_unsafe: usize,
     /// How many reads through a closure's `__ctx_pins` were emitted.
     pins_used: std::cell::Cell<usize>,
     /// Locals bound to the handle of a spawn rewritten here (a
@@ -94,6 +97,7 @@ impl Rewriter {
             pin: 0,
             closures: 0,
             statement_takes_cx: false,
+            in_unsafe: 0,
             pins_used: std::cell::Cell::new(0),
             handles: HashSet::new(),
             locals: HashSet::new(),
@@ -179,6 +183,9 @@ impl Rewriter {
         let Expr::Path(p) = &*call.func else {
             return None;
         };
+        if self.in_unsafe > 0 {
+            return None;
+        }
         let last = p.path.segments.last()?;
         if p.qself.is_none()
             && p.path.segments.len() == 1
@@ -380,6 +387,12 @@ impl VisitMut for Rewriter {
             self.visit_expr_mut(a);
         }
         self.pin -= pin;
+    }
+
+    fn visit_expr_unsafe_mut(&mut self, u: &mut syn::ExprUnsafe) {
+        self.in_unsafe += 1;
+        self.visit_block_mut(&mut u.block);
+        self.in_unsafe -= 1;
     }
 
     fn visit_expr_await_mut(&mut self, a: &mut syn::ExprAwait) {

@@ -129,3 +129,25 @@ fn plain_unsafe_fns_are_called_as_written_in_unsafe_blocks() {
         "hi ann"
     );
 }
+
+#[ctx::propagate(user)]
+fn initial() -> Option<char> {
+    user.chars().next()
+}
+
+#[ctx::propagate(user)]
+fn starts_with_a() -> (bool, bool) {
+    (
+        matches!(initial(), Some('a')),
+        std::matches!(user.as_str(), "ann" | "bob"),
+    )
+}
+
+#[test]
+fn calls_and_keys_inside_matches_are_rewritten() {
+    assert_eq!(ctx::with!(req("ann", 1), { starts_with_a() }), (true, true));
+    assert_eq!(
+        ctx::with!(req("zed", 1), { starts_with_a() }),
+        (false, false)
+    );
+}

@@ -46,6 +46,20 @@ impl Rewriter {
                     syn::parse_quote_spanned!(mac.span()=> ::ctx::__private::with_keys!([#(#keys),*] #tokens)),
                 )
             }
+            "matches" if segs.len() == 1 || first == "std" || first == "core" => {
+                // `matches!(scrutinee, pattern)`: the scrutinee is an
+                // expression; the pattern is left alone.
+                let parser = |input: syn::parse::ParseStream| {
+                    let e: Expr = input.parse()?;
+                    let comma: Token![,] = input.parse()?;
+                    let rest: TokenStream = input.parse()?;
+                    Ok((e, comma, rest))
+                };
+                let (mut e, comma, rest) = parser.parse2(mac.tokens.clone()).ok()?;
+                self.visit_expr_mut(&mut e);
+                let path = &mac.path;
+                Some(syn::parse_quote_spanned!(mac.span()=> #path!(#e #comma #rest)))
+            }
             "join" | "try_join" | "format" | "format_args" | "print" | "println" | "eprint"
             | "eprintln" | "write" | "writeln" | "panic" | "assert" | "assert_eq" | "assert_ne"
             | "debug_assert" | "debug_assert_eq" | "debug_assert_ne" | "vec" | "dbg" | "todo"

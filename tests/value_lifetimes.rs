@@ -37,7 +37,7 @@ fn user_now() -> String {
 fn closure_writes_while_a_read_is_held() -> (String, String) {
     ctx::set!(user, format!("{}!", *user));
     let before = user.as_str();
-    let mut rename = move || ctx::set!(user, "bob".to_string());
+    let rename = move || ctx::set!(user, "bob".to_string());
     rename();
     rename();
     (before.to_string(), user.clone())

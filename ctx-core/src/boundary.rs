@@ -48,6 +48,16 @@ pub fn join_forks<W, const N: usize>(cx: &mut Cx<'_, W>, forks: [Owned<W>; N]) {
     }
 }
 
+/// [`join_forks`] inside a closure or an `async` block: the merges keep
+/// what they replace until the next top-level write.
+#[inline]
+pub fn join_forks_nested<W, const N: usize>(cx: &Cx<'_, W>, forks: [Owned<W>; N]) {
+    let _ = cx;
+    for f in forks {
+        f.st.merge_into_spawner();
+    }
+}
+
 /// Merges the fork of a closure spawned in a scope when it returns
 /// normally, while its spawner may be running.
 #[inline]

@@ -23,7 +23,9 @@ use crate::storage::Storage;
 /// callback, a branch of `join!`), and in futures bound with `bind!`, the
 /// `Cx` is not top-level ([`Cx::__c`]): reads there take their own
 /// reference ([`pinned`]) and writes keep what they replace until the next
-/// top-level write of the storage.
+/// top-level write of the storage. Closures borrow the `Cx` only shared,
+/// so several can exist and call writers one after another; each write is
+/// made under the storage's lock.
 pub struct Cx<'a, W> {
     st: &'a Storage,
     top: bool,
@@ -54,10 +56,13 @@ impl<'a, W> Cx<'a, W> {
         *self
     }
 
-    /// [`Cx::__m`] inside a closure, an `async` block or a `bind!`: not
-    /// top-level (see the type's docs).
+    /// A use inside a closure, an `async` block or a `bind!`: not
+    /// top-level (see the type's docs), so it releases nothing, and a
+    /// shared borrow, so that closures run one after another (iterator
+    /// adapters, callbacks) can all use the context. A top-level use takes
+    /// the context mutably and so cannot happen while one of them lives.
     #[inline]
-    pub fn __c(&mut self) -> Self {
+    pub fn __c(&self) -> Self {
         Cx::new(self.st, false)
     }
 

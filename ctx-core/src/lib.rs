@@ -30,7 +30,8 @@ pub use root::Root;
 pub mod __private {
     pub use crate::ambient::{Enter, enter, mirrored, unmirrored, unmirrored_with};
     pub use crate::boundary::{
-        Adopt, MergeOnDone, bind_here, fork, fork_mut, join_forks, merge_on_return,
+        Adopt, MergeOnDone, bind_here, fork, fork_mut, join_forks, join_forks_nested,
+        merge_on_return,
     };
     pub use crate::cx::{
         Covered, Cx, Has, HasMut, Mut, Need, Owned, Pinned, Pins, ReadOnly, WriteInParallel,

@@ -84,7 +84,7 @@ impl Rewriter {
     fn new_fork(&self) -> TokenStream {
         self.used();
         let cx = cx_ident();
-        if self.takes_exclusive() {
+        if self.takes_exclusive() && self.closures == 0 {
             self.exclusive.set(self.exclusive.get() + 1);
             quote!(::ctx::__private::fork_mut(&mut #cx))
         } else {
@@ -148,8 +148,13 @@ impl Rewriter {
                 // meanwhile (rayon steals): it does so without the mirror.
                 let out = hidden("__ctx_out");
                 let cx = cx_ident();
-                let merge = (!forks.is_empty())
-                    .then(|| quote!(::ctx::__private::join_forks(&mut #cx, [#(#forks),*]);));
+                let merge = (!forks.is_empty()).then(|| {
+                    if self.closures == 0 {
+                        quote!(::ctx::__private::join_forks(&mut #cx, [#(#forks),*]);)
+                    } else {
+                        quote!(::ctx::__private::join_forks_nested(&#cx, [#(#forks),*]);)
+                    }
+                });
                 quote!({
                     #head
                     let #out = ::ctx::__private::unmirrored(|| #func(#(#args),*));

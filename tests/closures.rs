@@ -1,0 +1,70 @@
+//! Ordinary closures in a function with `mut` keys: several may call
+//! propagated functions (and write) at once, as long as they run one after
+//! another, like any closures sharing a `&RefCell`.
+
+mod common;
+use common::*;
+
+#[ctx::propagate(user)]
+fn tag(n: u32) -> String {
+    format!("{}{n}", *user)
+}
+
+#[ctx::propagate(mut total)]
+fn add(n: u32) -> bool {
+    ctx::set!(total, *total + u64::from(n));
+    n.is_multiple_of(2)
+}
+
+fn twice(f: impl Fn() -> String) -> String {
+    f() + &f()
+}
+
+#[ctx::propagate(user, mut total)]
+fn adapters() -> (Vec<String>, String, String, u64) {
+    let tags: Vec<String> = (1..=4).filter(|n| add(*n)).map(|n| tag(n)).collect();
+    let either = Some(5).map_or_else(|| tag(0), |n| tag(n));
+    let kept = |n| tag(n);
+    let both = format!("{}{}", kept(1), twice(|| tag(2)));
+    ctx::set!(total, *total * 10);
+    (tags, either, both, *total)
+}
+
+#[test]
+fn closures_that_call_propagated_functions_coexist() {
+    let out = ctx::with!(req("u", 1), { adapters() });
+    assert_eq!(
+        out,
+        (
+            vec!["u2".to_string(), "u4".to_string()],
+            "u5".to_string(),
+            "u1u2u2".to_string(),
+            100
+        )
+    );
+}
+
+// A closure holds a value it read while another closure, alive at the same
+// time, overwrites it: the value stays valid (checked under valgrind).
+#[ctx::propagate(mut user)]
+fn read_in_one_closure_write_in_another() -> (String, String) {
+    ctx::set!(user, "first".to_string());
+    let overwrite = |i: u32| ctx::set!(user, format!("w{i}"));
+    let hold_and_overwrite = || {
+        let held = user.as_str();
+        for i in 0..50 {
+            overwrite(i);
+        }
+        format!("{held}/{}", *user)
+    };
+    let out = hold_and_overwrite();
+    ctx::set!(user, "last".to_string());
+    (out, user.clone())
+}
+
+#[test]
+fn a_value_read_in_a_closure_outlives_writes_by_another() {
+    let (inside, after) = ctx::with!(req("u", 1), { read_in_one_closure_write_in_another() });
+    assert_eq!(inside, "first/w49");
+    assert_eq!(after, "last");
+}

@@ -38,24 +38,20 @@ pub fn fork_mut<W>(cx: &mut Cx<'_, W>) -> Owned<W> {
 /// in argument order, after the call returned normally.
 #[inline]
 pub fn join_forks<W, const N: usize>(cx: &mut Cx<'_, W>, forks: [Owned<W>; N]) {
+    if !cx.top() {
+        return join_forks_nested(forks);
+    }
     for f in forks {
-        if cx.top() {
-            // SAFETY: a top-level `Cx` of the spawner taken mutably.
-            unsafe { f.st.merge_into_spawner_releasing() };
-        } else {
-            f.st.merge_into_spawner();
-        }
+        // SAFETY: a top-level `Cx` of the spawner taken mutably.
+        unsafe { f.st.merge_into_spawner_releasing() };
     }
 }
 
 /// [`join_forks`] inside a closure or an `async` block: the merges keep
 /// what they replace until the next top-level write.
 #[inline]
-pub fn join_forks_nested<W, const N: usize>(cx: &Cx<'_, W>, forks: [Owned<W>; N]) {
-    let _ = cx;
-    for f in forks {
-        f.st.merge_into_spawner();
-    }
+pub fn join_forks_nested<W, const N: usize>(forks: [Owned<W>; N]) {
+    forks.into_iter().for_each(merge_on_return);
 }
 
 /// Merges the fork of a closure spawned in a scope when it returns

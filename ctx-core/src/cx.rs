@@ -179,15 +179,10 @@ impl Pins {
 
     /// [`Pins::read`] without the key check.
     pub fn read_unchecked<K: Key>(&self, st: &Storage) -> &K::Value {
-        let Some(v) = st.get_value::<K>() else {
-            missing(K::info().name())
-        };
-        let Some(r) = v.downcast_ref::<K::Value>() else {
-            missing(K::info().name())
-        };
-        let p: *const K::Value = r;
+        let Pinned(v) = pinned_unchecked::<K>(st);
+        let p = Arc::as_ptr(&v);
         let mut pins = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if !pins.iter().any(|q| Arc::ptr_eq(q, &v)) {
+        if !pins.iter().any(|q| Arc::as_ptr(q).cast::<()>() == p.cast()) {
             pins.push(v);
         }
         // SAFETY: `p` points into a value behind an `Arc`, one of whose

@@ -152,7 +152,7 @@ impl Rewriter {
                     if self.closures == 0 {
                         quote!(::ctx::__private::join_forks(&mut #cx, [#(#forks),*]);)
                     } else {
-                        quote!(::ctx::__private::join_forks_nested(&#cx, [#(#forks),*]);)
+                        quote!(::ctx::__private::join_forks_nested([#(#forks),*]);)
                     }
                 });
                 quote!({

@@ -79,7 +79,7 @@ async fn middleware_using_tasks() -> (u32, String) {
 
 #[ctx::propagate(mut user)]
 async fn middleware_using_join_set() -> (u32, String) {
-    let mut set = tokio::task::JoinSet::new();
+    let mut set = ctx::JoinSet::new();
     set.spawn(async_route());
     let status = set.join_next().await.unwrap().unwrap();
     (status, user.clone())

@@ -38,7 +38,7 @@ async fn nested_spawns() -> String {
 
 #[ctx::propagate(user, request_id)]
 async fn via_join_set() -> Vec<String> {
-    let mut set = tokio::task::JoinSet::new();
+    let mut set = ctx::JoinSet::new();
     set.spawn(async move { seen() });
     set.spawn_blocking(move || seen());
     let mut out = Vec::new();

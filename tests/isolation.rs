@@ -290,7 +290,7 @@ fn a_task_run_by_a_nested_block_on_sees_no_context() {
 // Scenario 15: children writing an `append` key finish together.
 #[ctx::propagate(mut audit)]
 async fn many_blocking_appenders(n: usize) -> usize {
-    let mut set = tokio::task::JoinSet::new();
+    let mut set = ctx::JoinSet::new();
     for i in 0..n {
         set.spawn_blocking(move || {
             let mut v = audit.clone();

@@ -79,8 +79,9 @@ async fn serve(id: u64) {
     task.await.unwrap();
     blocking.await.unwrap();
 
-    // A JoinSet of two children: merged at completion, in either order.
-    let mut set = tokio::task::JoinSet::new();
+    // A JoinSet of two children: merged as join_next returns them, in
+    // either order.
+    let mut set = ctx::JoinSet::new();
     for k in 0..2 {
         let me = me.clone();
         set.spawn(async move {

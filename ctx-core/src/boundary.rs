@@ -136,9 +136,10 @@ impl<Fut: Future> Future for MergeOnDone<Fut> {
 }
 
 /// What a method spawn returned, with the child's storage: a tokio
-/// `JoinHandle` becomes a [`JoinHandle`] that merges at its join; anything
-/// else (a `JoinSet`'s `AbortHandle`) is returned as it is and the child's
-/// normal completion merges.
+/// `JoinHandle` becomes a [`JoinHandle`] that merges at its join; a child
+/// of a [`crate::JoinSet`] merges at `join_next`; tokio's own `JoinSet` is
+/// refused; anything else (a spawn ctx does not know) is returned as it is
+/// and the child's normal completion merges.
 #[doc(hidden)]
 pub struct Adopt<W, T>(Once<(Owned<W>, T)>);
 

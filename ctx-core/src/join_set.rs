@@ -41,8 +41,8 @@ impl Child {
 /// [`join_next`](Self::join_next) (or [`try_join_next`](Self::try_join_next),
 /// [`join_all`](Self::join_all)) returns its output: never for a child that
 /// panicked or was aborted (also after it finished), nor for children
-/// still in the set when it is dropped. (tokio's own `JoinSet` works too,
-/// but applies a child's changes when it completes, joined or not.)
+/// still in the set when it is dropped. (Spawning on tokio's own
+/// `JoinSet` in a propagated body is a compile error that points here.)
 ///
 /// ```
 /// ctx::keys! { #[merge(append)] pub log: Vec<String>; }
@@ -238,5 +238,33 @@ impl<W> AdoptJoinSet for &&Adopt<W, AbortHandle> {
         child.st.decide(true);
         let _ = h.child.st.set(Arc::clone(&child.st));
         h
+    }
+}
+
+/// Never implemented: it carries the message shown when a propagated body
+/// spawns on tokio's own `JoinSet`, which would apply a child's changes
+/// when it completes, even if the set is then aborted or dropped.
+#[diagnostic::on_unimplemented(
+    message = "a child spawned on tokio's `JoinSet` cannot bring its context changes back at `join_next`",
+    label = "spawned on a `tokio::task::JoinSet`",
+    note = "use `ctx::JoinSet` (the same methods): a child's changes arrive when `join_next` returns it, never for an aborted child or a dropped set"
+)]
+pub trait UseCtxJoinSet {}
+
+/// Level 2 of [`Adopt`] for tokio's `JoinSet`: a compile error naming
+/// [`JoinSet`].
+#[doc(hidden)]
+pub trait AdoptTokioJoinSet<W> {
+    fn __adopt(self) -> tokio::task::AbortHandle
+    where
+        W: UseCtxJoinSet;
+}
+
+impl<W> AdoptTokioJoinSet<W> for &&Adopt<W, tokio::task::AbortHandle> {
+    fn __adopt(self) -> tokio::task::AbortHandle
+    where
+        W: UseCtxJoinSet,
+    {
+        self.take().1
     }
 }

@@ -246,5 +246,5 @@ pub mod prelude {
     pub use crate::boundary::AdoptHandle as _;
     pub use crate::boundary::AdoptPlain as _;
     #[cfg(feature = "tokio")]
-    pub use crate::join_set::AdoptJoinSet as _;
+    pub use crate::join_set::{AdoptJoinSet as _, AdoptTokioJoinSet as _};
 }

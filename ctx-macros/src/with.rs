@@ -67,7 +67,7 @@ pub fn expand(input: TokenStream, nested: bool) -> TokenStream {
         Err(e) => return e.into_compile_error(),
     };
     let is_async = contains_await(&block);
-    let mut rw = Rewriter::new(keys.clone(), true, false);
+    let mut rw = Rewriter::new(keys, true, false);
     rw.collect_locals_block(&block);
     rw.visit_block_mut(&mut block);
     let errors = rw.into_errors();

@@ -16,7 +16,13 @@ use super::rewrite::{self, Rewriter};
 use super::validate::FnItem;
 
 pub(crate) fn cx_ident() -> Ident {
-    Ident::new("__cx", Span::mixed_site())
+    cx_at(Span::call_site())
+}
+
+/// The hidden context, located at a use in the user's code: a borrow error
+/// then points there.
+pub(crate) fn cx_at(at: Span) -> Ident {
+    Ident::new("__cx", Span::mixed_site().located_at(at))
 }
 
 /// The key-set type `(k1, Mut<k2>, )` of a function's hidden parameter.

@@ -170,16 +170,13 @@ impl Rewriter {
     /// A future handed to code that runs it (`block_on`): a propagated
     /// future is bound to the context, and it runs with the context
     /// mirrored while other work the call runs does not see it.
-    /// The storage reference is taken first: the future may borrow the
-    /// context mutably.
+    /// It takes the body's storage reference (`__ctx_st`), which borrows
+    /// nothing: the future may borrow the context mutably.
     fn bind_here(&self, arg: &Expr) -> TokenStream {
         self.used();
         let bound = self.await_probe(arg);
-        let (cx, st) = (cx_ident(), hidden("__ctx_st"));
-        quote_spanned!(arg.span()=> {
-            let #st = ::ctx::__private::Cx::__storage(#cx);
-            ::ctx::__private::bind_here(#st, #bound)
-        })
+        let st = hidden("__ctx_st");
+        quote_spanned!(arg.span()=> ::ctx::__private::bind_here(#st, #bound))
     }
 
     /// The arguments of a scoped boundary (`thread::scope` spawns, rayon
@@ -193,23 +190,17 @@ impl Rewriter {
     /// into the caller when it returns (`merge_on_return`, for spawns in a
     /// scope) or after the call, in argument order (the returned `forks`).
     ///
-    /// A closure that does not use the context mirrors a copy of the
-    /// storage reference taken before the call (in `head`), so it borrows
-    /// nothing the closures could conflict on.
+    /// A closure that does not use the context mirrors the body's storage
+    /// reference (`__ctx_st`), so it borrows nothing the closures could
+    /// conflict on.
     fn scoped_args<'e>(&self, args: impl Iterator<Item = &'e Expr>, mode: ScopedMode) -> Scoped {
-        let st = hidden("__ctx_scoped");
-        let cx = cx_ident();
+        let st = hidden("__ctx_st");
         let mut head = TokenStream::new();
-        let mut storage_ref = false;
         let mut forks = Vec::new();
         let args = args
             .map(|a| match a {
                 Expr::Closure(c) if !mirrors(&c.body) => {
-                    if !storage_ref {
-                        self.used();
-                        head.extend(quote!(let #st = ::ctx::__private::Cx::__storage(#cx);));
-                        storage_ref = true;
-                    }
+                    self.used();
                     let mut c = c.clone();
                     let body = std::mem::replace(&mut *c.body, Expr::Verbatim(TokenStream::new()));
                     let template = quote_spanned! {body.span()=>

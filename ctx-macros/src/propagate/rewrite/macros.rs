@@ -141,7 +141,7 @@ impl Rewriter {
                 *s = Stmt::Expr(e, semi);
                 return;
             }
-            let mac = m.mac.clone();
+            let mac = &m.mac;
             if let Some(e) = self.opaque_macro(&mac, quote!(#mac #semi)) {
                 *s = Stmt::Expr(e, None);
             }

@@ -32,7 +32,7 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, ExprCall, ExprMacro, Ident, Stmt, Token};
 
 use super::KeyArg;
-use super::expand::cx_ident;
+use super::expand::{cx_at, cx_ident};
 use boundary::mirror_in_closure;
 use reads::{async_with_pins, takes_cx, with_pins};
 pub(crate) use syntax::{contains_await, contains_impl_trait, count_elided, name_elided};
@@ -133,7 +133,7 @@ impl Rewriter {
     fn cx(&self, at: Span) -> TokenStream {
         self.used();
         // Hidden, but located at the use: a borrow error points there.
-        let cx = Ident::new("__cx", Span::mixed_site().located_at(at));
+        let cx = cx_at(at);
         if self.readonly > 0 {
             quote!(::ctx::__private::Cx::__readonly(#cx))
         } else if self.mutable && self.closures > 0 {
@@ -380,13 +380,12 @@ impl VisitMut for Rewriter {
         if !matches!(&*c.func, Expr::Path(_)) {
             self.visit_expr_mut(&mut c.func);
         }
-        let probed = matches!(&*c.func, Expr::Path(_));
-        let pin = usize::from(probed && self.takes_exclusive());
-        self.pin += pin;
-        for a in &mut c.args {
-            self.visit_expr_mut(a);
+        let mut visit_args = |rw: &mut Self| c.args.iter_mut().for_each(|a| rw.visit_expr_mut(a));
+        if matches!(&*c.func, Expr::Path(_)) {
+            self.pinned(visit_args);
+        } else {
+            visit_args(self);
         }
-        self.pin -= pin;
     }
 
     fn visit_expr_unsafe_mut(&mut self, u: &mut syn::ExprUnsafe) {
@@ -409,7 +408,8 @@ impl VisitMut for Rewriter {
 
     fn visit_stmt_mut(&mut self, s: &mut Stmt) {
         let outer = self.statement_takes_cx;
-        self.statement_takes_cx = self.mutable && takes_cx(s);
+        // Only reads are pinned by it: a body without keys needs no scan.
+        self.statement_takes_cx = self.mutable && !self.keys.is_empty() && takes_cx(s);
         self.visit_stmt_inner(s);
         self.statement_takes_cx = outer;
     }

@@ -26,7 +26,7 @@ use syn::visit::Visit;
 use syn::{Expr, Ident, Pat};
 
 use super::super::KeyArg;
-use super::{Rewriter, cx_ident, hidden, segment_names};
+use super::{Rewriter, cx_at, hidden, segment_names};
 
 /// The key names a pattern binds.
 fn bound_names(p: &Pat, out: &mut Vec<String>) {
@@ -102,8 +102,7 @@ impl Rewriter {
                 quote_spanned!(span=> ::ctx::__private::pinned_unchecked::<#p>(#st).__get())
             }
         } else {
-            // Hidden, but located at the read: a borrow error points here.
-            let cx = Ident::new(&cx_ident().to_string(), Span::mixed_site().located_at(span));
+            let cx = cx_at(span);
             if self.checked {
                 quote_spanned!(span=> ::ctx::__private::read::<#p, _>(&#cx))
             } else {
@@ -117,25 +116,26 @@ impl Rewriter {
     /// name (`idents`: as an identifier, for opaque macros) or that its
     /// string literals name (an inline format argument `{user}`).
     pub(super) fn macro_bindings(&self, tokens: &TokenStream, idents: bool) -> TokenStream {
-        let mut found = Vec::new();
-        scan_tokens(tokens.clone(), &mut |name, literal| {
+        let mut found: Vec<&KeyArg> = Vec::new();
+        scan_tokens(tokens.clone(), &mut |text, literal| {
+            let names = if literal {
+                names_in_format(text)
+            } else if idents {
+                vec![text.to_string()]
+            } else {
+                return;
+            };
             for k in &self.keys {
-                let hit = if literal {
-                    names_in_format(name).iter().any(|n| k.ident == n)
-                } else {
-                    idents && k.ident == name
-                };
-                if hit && !found.contains(&k.ident) && self.visible_key(&k.ident).is_some() {
-                    found.push(k.ident.clone());
+                if names.iter().any(|n| k.ident == n)
+                    && !found.iter().any(|f| f.ident == k.ident)
+                    && !self.shadowed.iter().any(|s| k.ident == s)
+                {
+                    found.push(k);
                 }
             }
         });
-        let lets = found.iter().map(|id| {
-            let k = self
-                .keys
-                .iter()
-                .find(|k| k.ident == *id)
-                .expect("found among keys");
+        let lets = found.iter().map(|k| {
+            let id = &k.ident;
             let read = self.read(k, id.span());
             quote! {
                 #[allow(unused_variables)]

@@ -142,7 +142,7 @@ impl Rewriter {
                 return;
             }
             let mac = &m.mac;
-            if let Some(e) = self.opaque_macro(&mac, quote!(#mac #semi)) {
+            if let Some(e) = self.opaque_macro(mac, quote!(#mac #semi)) {
                 *s = Stmt::Expr(e, None);
             }
             return;

@@ -247,7 +247,7 @@ impl<W> AdoptJoinSet for &&Adopt<W, AbortHandle> {
 #[diagnostic::on_unimplemented(
     message = "a child spawned on tokio's `JoinSet` cannot bring its context changes back at `join_next`",
     label = "spawned on a `tokio::task::JoinSet`",
-    note = "use `ctx::JoinSet` (the same methods): a child's changes arrive when `join_next` returns it, never for an aborted child or a dropped set"
+    note = "use `ctx::JoinSet` (`spawn`, `spawn_blocking`, `join_next`, `abort_all`, ...): a child's changes arrive when `join_next` returns it, never for an aborted child or a dropped set"
 )]
 pub trait UseCtxJoinSet {}
 

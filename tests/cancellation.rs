@@ -36,7 +36,10 @@ async fn poll_at_most(mut fut: Pin<&mut impl Future<Output = ()>>, polls: usize)
         if ready {
             return true;
         }
-        tokio::task::yield_now().await;
+        // Real time between polls, so that spawned and blocking children
+        // progress even on a slow machine (valgrind) and the future
+        // finishes within the poll budget.
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
     false
 }

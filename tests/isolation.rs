@@ -180,18 +180,26 @@ fn a_forged_key_cannot_reinterpret_another_keys_value() {
 // Scenario 13: request 1 hands its child's handle to request 2, which
 // awaits it. Request 2's values never change; request 1 gets the write.
 #[ctx::propagate(mut user)]
-async fn request_one(tx: tokio::sync::oneshot::Sender<ctx::JoinHandle<()>>) -> String {
+async fn request_one(
+    tx: tokio::sync::oneshot::Sender<ctx::JoinHandle<()>>,
+    joined: tokio::sync::oneshot::Receiver<()>,
+) -> String {
     let h = tokio::spawn(async move {
         ctx::set!(user, "alice-admin".to_string());
     });
     assert!(tx.send(h).is_ok());
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Wait until request 2 has joined the handle, however slow the machine.
+    joined.await.unwrap();
     user.clone()
 }
 
 #[ctx::propagate(mut user)]
-async fn request_two(rx: tokio::sync::oneshot::Receiver<ctx::JoinHandle<()>>) -> String {
+async fn request_two(
+    rx: tokio::sync::oneshot::Receiver<ctx::JoinHandle<()>>,
+    joined: tokio::sync::oneshot::Sender<()>,
+) -> String {
     rx.await.unwrap().await.unwrap();
+    joined.send(()).unwrap();
     user.clone()
 }
 
@@ -199,8 +207,9 @@ async fn request_two(rx: tokio::sync::oneshot::Receiver<ctx::JoinHandle<()>>) ->
 async fn scenario13_a_handle_sent_to_another_request_writes_only_its_spawner() {
     for _ in 0..20 {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let one = tokio::spawn(req("alice", 1).scope_returning(request_one(tx)));
-        let two = tokio::spawn(req("bob", 2).scope_returning(request_two(rx)));
+        let (joined_tx, joined_rx) = tokio::sync::oneshot::channel();
+        let one = tokio::spawn(req("alice", 1).scope_returning(request_one(tx, joined_rx)));
+        let two = tokio::spawn(req("bob", 2).scope_returning(request_two(rx, joined_tx)));
         let (two_saw, two_root) = two.await.unwrap();
         assert_eq!(two_saw, "bob");
         assert_eq!(two_root.user, "bob");

@@ -46,20 +46,20 @@
 //!  17 |     let lookup = ctx::bind!(lookup_profile(Duration::from_millis(5)));
 //!     |                             ^^^^^^^^^^^^^^ this needs `user`, which the enclosing function does not list
 //!     |
-//! help: the trait `ctx::__private::Has<user>` is not implemented for `handler::{closure#0}::{closure#0}::__W`
+//! help: the trait `Has<user>` is not implemented for `handler::{closure#0}::{closure#0}::propagate`
 //!    --> examples/forgotten_key.rs:15:1
 //!     |
 //!  15 | #[ctx::propagate(request_id, mut profile)]
 //!     | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
 //!     = note: add `user` to this function's #[propagate(...)] list, or give the root a field for `user`
-//! help: the following other types implement trait `ctx::__private::Has<K>`
+//! help: the following other types implement trait `Has<K>`
 //!    --> examples/forgotten_key.rs:15:18
 //!     |
 //!  15 | #[ctx::propagate(request_id, mut profile)]
-//!     |                  ^^^^^^^^^^      ^^^^^^^ `handler::{closure#0}::{closure#0}::__W` implements `ctx::__private::Has<profile>`
+//!     |                  ^^^^^^^^^^      ^^^^^^^ `handler::{closure#0}::{closure#0}::propagate` implements `Has<profile>`
 //!     |                  |
-//!     |                  `handler::{closure#0}::{closure#0}::__W` implements `ctx::__private::Has<request_id>`
-//! note: required for `user` to implement `ctx::__private::Need<handler::{closure#0}::{closure#0}::__W>`
+//!     |                  `handler::{closure#0}::{closure#0}::propagate` implements `Has<request_id>`
+//! note: required for `user` to implement `Need<handler::{closure#0}::{closure#0}::propagate>`
 //!    --> examples/forgotten_key.rs:3:1
 //!     |
 //!   3 | / ctx::keys! {
@@ -69,19 +69,8 @@
 //!   6 | |     pub profile: Option<String>;
 //!   7 | | }
 //!     | |_^
-//!     = note: required for `(user, request_id, ctx::__private::Mut<profile>)` to implement `ctx::__private::Covered<handler::{closure#0}::{closure#0}::__W>`
-//! note: required by a bound in `ctx_core::probe::AwaitViaCx::__bind_await`
-//!    --> ctx-core/src/probe.rs:147:12
-//!     |
-//! 145 |     fn __bind_await(self, cx: Cx<'c, W>) -> Self::Out
-//!     |        ------------ required by a bound in this associated function
-//! 146 |     where
-//! 147 |         N: Covered<W>;
-//!     |            ^^^^^^^^^^ required by this bound in `AwaitViaCx::__bind_await`
-//!     = note: this error originates in the attribute macro `ctx::propagate` which comes from the expansion of the macro `ctx::keys` (in Nightly builds, run with -Z macro-backtrace for more info)
-//!
-//! For more information about this error, try `rustc --explain E0277`.
-//! error: could not compile `ctx` (example "forgotten_key") due to 1 previous error
+//!     = note: required for `(user, request_id, Mut<profile>)` to implement `Covered<handler::{closure#0}::{closure#0}::propagate>`
+//! ...
 //! ```
 //!
 //! Adding `user` to the handler's `#[ctx::propagate(...)]` list fixes it.

@@ -135,8 +135,8 @@ mod forged {
             <victim as ctx::Key>::info()
         }
     }
-    impl<W: ctx::__private::Has<victim>> ctx::__private::Need<W> for victim {}
-    impl<W: ctx::__private::Has<forged>> ctx::__private::Need<W> for forged {}
+    impl<W: ctx::check::Has<victim>> ctx::check::Need<W> for victim {}
+    impl<W: ctx::check::Has<forged>> ctx::check::Need<W> for forged {}
 
     #[derive(ctx::ContextFields)]
     pub struct Root {

@@ -7,6 +7,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+#[cfg(feature = "tokio")]
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
@@ -157,12 +158,12 @@ impl<W, T> Adopt<W, T> {
 /// Level 1 of [`Adopt`]: no handle to wrap.
 #[doc(hidden)]
 pub trait AdoptPlain<T> {
-    fn __adopt(self) -> T;
+    fn adopt(self) -> T;
 }
 
 impl<W, T> AdoptPlain<T> for &Adopt<W, T> {
     #[inline]
-    fn __adopt(self) -> T {
+    fn adopt(self) -> T {
         let (child, t) = self.take();
         child.st.decide(false);
         t
@@ -284,12 +285,12 @@ mod tokio_handle {
     /// Level 2 of [`Adopt`]: a tokio handle becomes a ctx handle.
     #[doc(hidden)]
     pub trait AdoptHandle<T> {
-        fn __adopt(self) -> JoinHandle<T>;
+        fn adopt(self) -> JoinHandle<T>;
     }
 
     impl<W, T> AdoptHandle<T> for &&Adopt<W, tokio::task::JoinHandle<T>> {
         #[inline]
-        fn __adopt(self) -> JoinHandle<T> {
+        fn adopt(self) -> JoinHandle<T> {
             let (child, h) = self.take();
             child.st.decide(true);
             child.__join_tokio(h)

@@ -5,27 +5,47 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::storage::Value;
 
+use crate::check::{Has, HasMut, ReadOnly};
 use crate::key::Key;
 use crate::storage::Storage;
 
-/// The hidden context parameter of a propagated function: a copyable
-/// reference to the storage, typed by the key set `W` the holder may use.
+/// The hidden context parameter that `#[propagate]` adds to a synchronous
+/// function: a copyable reference to the context, typed by the key set
+/// `W` the function lists (`Cx<'_, (user, Mut<audit>)>`).
 ///
-/// How a replaced value can be released at once although reads hand out
-/// `&V`: a read in a body ([`read`]) borrows the body's `Cx` for as long
-/// as the `&V` lives, and every use that may write takes the `Cx` mutably
-/// for a moment ([`Cx::__m`]): the borrow checker rejects a `&V` held
-/// across a write, a call or an await of a body with `mut` keys. A `Cx`
-/// reached that way from the top of a body, whose callers all passed it
-/// the same way, is *top-level*: no `&V` into its storage is borrowed
-/// anywhere, so its writes release what they replace. Inside a closure or
-/// an `async` block, which may run while the body holds borrows (a
-/// callback, a branch of `join!`), and in futures bound with `bind!`, the
-/// `Cx` is not top-level ([`Cx::__c`]): reads there take their own
-/// reference ([`pinned`]) and writes keep what they replace until the next
-/// top-level write of the storage. Closures borrow the `Cx` only shared,
-/// so several can exist and call writers one after another; each write is
-/// made under the storage's lock.
+/// You never name or pass it: calls inside a `#[propagate]` function or a
+/// `ctx::with!` block pass it, checked against the keys in scope. A call
+/// from plain code is missing it, which rustc reports as "argument #1 of
+/// type `Cx<'_, (user,)>` is missing": call the function from a
+/// `#[propagate]` function, or enter a context with `ctx::with!`.
+///
+/// ```
+/// ctx::keys! { pub user: String; }
+///
+/// #[derive(ctx::ContextFields)]
+/// struct Root { user: String }
+///
+/// #[ctx::propagate(user)]
+/// fn handler() -> usize { user.len() }
+///
+/// // `handler` takes a `Cx<'_, (user,)>`, passed by `with!`.
+/// assert_eq!(ctx::with!(Root { user: "ann".into() }, { handler() }), 3);
+/// ```
+//
+// Implementation: how a replaced value can be released at once although
+// reads hand out `&V`: a read in a body (`read`) borrows the body's `Cx` for
+// as long as the `&V` lives, and every use that may write takes the `Cx`
+// mutably for a moment (`Cx::__m`): the borrow checker rejects a `&V` held
+// across a write, a call or an await of a body with `mut` keys. A `Cx`
+// reached that way from the top of a body, whose callers all passed it the
+// same way, is *top-level*: no `&V` into its storage is borrowed anywhere,
+// so its writes release what they replace. Inside a closure or an `async`
+// block, which may run while the body holds borrows (a callback, a branch of
+// `join!`), and in futures bound with `bind!`, the `Cx` is not top-level
+// (`Cx::__c`): reads there take their own reference (`pinned`) and writes
+// keep what they replace until the next top-level write of the storage.
+// Closures borrow the `Cx` only shared, so several can exist and call
+// writers one after another; each write is made under the storage's lock.
 pub struct Cx<'a, W> {
     st: &'a Storage,
     top: bool,
@@ -48,6 +68,7 @@ impl<'a, W> Cx<'a, W> {
         }
     }
 
+    #[doc(hidden)]
     /// A copy obtained through `&mut`: every use that may write (in a body
     /// with `mut` keys: writes, calls, awaits, spawns) goes through this,
     /// so the borrow checker rejects a `&V` read before and used after.
@@ -56,6 +77,7 @@ impl<'a, W> Cx<'a, W> {
         *self
     }
 
+    #[doc(hidden)]
     /// A use inside a closure, an `async` block or a `bind!`: not
     /// top-level (see the type's docs), so it releases nothing, and a
     /// shared borrow, so that closures run one after another (iterator
@@ -66,12 +88,14 @@ impl<'a, W> Cx<'a, W> {
         Cx::new(self.st, false)
     }
 
+    #[doc(hidden)]
     /// Re-types the context to the witness of the current body.
     #[inline]
     pub fn __retype<W2>(self) -> Cx<'a, W2> {
         Cx::new(self.st, self.top)
     }
 
+    #[doc(hidden)]
     /// Writes `K`; only compiles where `K` was declared `mut`.
     #[inline]
     pub fn __set<K: Key>(self, value: K::Value)
@@ -88,6 +112,7 @@ impl<'a, W> Cx<'a, W> {
         }
     }
 
+    #[doc(hidden)]
     /// A copy that can read every key of `W` but change none: the context
     /// of closures run in parallel (a parallel iterator's `Fn` closures).
     #[inline]
@@ -95,6 +120,7 @@ impl<'a, W> Cx<'a, W> {
         Cx::new(self.st, false)
     }
 
+    #[doc(hidden)]
     /// The storage this context reads: for the mirror and for reads that
     /// take their own reference to a value ([`pinned`]).
     #[inline]
@@ -108,6 +134,7 @@ impl<'a, W> Cx<'a, W> {
         self.top
     }
 
+    #[doc(hidden)]
     /// An owning handle on the storage, for futures that outlive this borrow.
     pub fn __share<N>(self) -> Owned<N> {
         Owned::new(Storage::share(self.st), self.top)
@@ -245,73 +272,6 @@ impl<N> Owned<N> {
         Cx::new(&self.st, self.top)
     }
 }
-
-/// The witness `Self` carries the key `K`.
-#[diagnostic::on_unimplemented(
-    message = "context value `{K}` is not propagated here",
-    label = "this needs `{K}`, which the enclosing function does not list",
-    note = "add `{K}` to this function's #[propagate(...)] list, or give the root a field for `{K}`"
-)]
-pub trait Has<K> {}
-
-/// The witness `Self` may change the key `K`.
-#[diagnostic::on_unimplemented(
-    message = "context value `{K}` is not declared `mut` here",
-    label = "this may change `{K}`",
-    note = "write `mut {K}` in this function's #[propagate(...)] list"
-)]
-pub trait HasMut<K>: Has<K> {}
-
-/// The witness of a parallel iterator's closures: the keys of `W`, none of
-/// them writable.
-pub struct ReadOnly<W>(PhantomData<fn() -> W>, core::convert::Infallible);
-
-impl<K, W: Has<K>> Has<K> for ReadOnly<W> {}
-
-impl<K, W: HasMut<K>> HasMut<K> for ReadOnly<W> where ReadOnly<W>: WriteInParallel<K> {}
-
-/// Never implemented: it carries the message shown when a parallel
-/// iterator's closure would change a key.
-#[diagnostic::on_unimplemented(
-    message = "context value `{K}` cannot be changed in a parallel iterator's closure",
-    label = "this may change `{K}`, from many threads at once",
-    note = "change `{K}` before or after the parallel iterator, or run the work in `rayon::join`/`rayon::scope` closures, which may change it"
-)]
-pub trait WriteInParallel<K> {}
-
-/// In a key set, a key the callee may change.
-pub struct Mut<K>(PhantomData<fn() -> K>, core::convert::Infallible);
-
-/// One element of a callee's key set is available with witness `W`.
-pub trait Need<W> {}
-
-impl<K: Key, W: HasMut<K>> Need<W> for Mut<K> {}
-
-/// Every key of the set `Self` is available with witness `W`.
-pub trait Covered<W> {}
-
-macro_rules! covered {
-    ($($T:ident)*) => {
-        impl<W, $($T: Need<W>),*> Covered<W> for ($($T,)*) {}
-    };
-}
-covered!();
-covered!(A);
-covered!(A B);
-covered!(A B C);
-covered!(A B C D);
-covered!(A B C D E);
-covered!(A B C D E F);
-covered!(A B C D E F G);
-covered!(A B C D E F G H);
-covered!(A B C D E F G H I);
-covered!(A B C D E F G H I J);
-covered!(A B C D E F G H I J K);
-covered!(A B C D E F G H I J K L);
-covered!(A B C D E F G H I J K L M);
-covered!(A B C D E F G H I J K L M N);
-covered!(A B C D E F G H I J K L M N O);
-covered!(A B C D E F G H I J K L M N O P);
 
 #[cold]
 #[inline(never)]

@@ -81,19 +81,17 @@ where
     }
 }
 
-/// Never implemented: it carries the message shown when a propagated
-/// future is awaited or spawned without a context.
-#[diagnostic::on_unimplemented(
-    message = "this propagated future is used without a context",
-    label = "needs a context",
-    note = "`.await` it inside a #[ctx::propagate] function (spawns there carry the context), or enter it from plain code with `root.scope(...)`"
-)]
-pub trait NeedsContext {}
-
-impl<N, F: NeedsContext> Future for Requires<N, F> {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        unreachable!("NeedsContext has no implementations")
+// Never usable: no key set is both covered by plain code and non-empty.
+// The bounds make awaiting or spawning it from plain code an error that
+// names the first key the future needs.
+impl<N, F> Future for Requires<N, F>
+where
+    N: crate::check::Covered<crate::check::NoContext> + crate::check::NeedsContext,
+    F: AsyncBody<N>,
+{
+    type Output = <F::Fut as Future>::Output;
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        unreachable!("no key set is both empty and non-empty")
     }
 }
 

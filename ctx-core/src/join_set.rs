@@ -228,43 +228,15 @@ impl fmt::Debug for AbortHandle {
 /// set, which merges it at the join.
 #[doc(hidden)]
 pub trait AdoptJoinSet {
-    fn __adopt(self) -> AbortHandle;
+    fn adopt(self) -> AbortHandle;
 }
 
 impl<W> AdoptJoinSet for &&Adopt<W, AbortHandle> {
     #[inline]
-    fn __adopt(self) -> AbortHandle {
+    fn adopt(self) -> AbortHandle {
         let (child, h) = self.take();
         child.st.decide(true);
         let _ = h.child.st.set(Arc::clone(&child.st));
         h
-    }
-}
-
-/// Never implemented: it carries the message shown when a propagated body
-/// spawns on tokio's own `JoinSet`, which would apply a child's changes
-/// when it completes, even if the set is then aborted or dropped.
-#[diagnostic::on_unimplemented(
-    message = "a child spawned on tokio's `JoinSet` cannot bring its context changes back at `join_next`",
-    label = "spawned on a `tokio::task::JoinSet`",
-    note = "use `ctx::JoinSet` (`spawn`, `spawn_blocking`, `join_next`, `abort_all`, ...): a child's changes arrive when `join_next` returns it, never for an aborted child or a dropped set"
-)]
-pub trait UseCtxJoinSet {}
-
-/// Level 2 of [`Adopt`] for tokio's `JoinSet`: a compile error naming
-/// [`JoinSet`].
-#[doc(hidden)]
-pub trait AdoptTokioJoinSet<W> {
-    fn __adopt(self) -> tokio::task::AbortHandle
-    where
-        W: UseCtxJoinSet;
-}
-
-impl<W> AdoptTokioJoinSet<W> for &&Adopt<W, tokio::task::AbortHandle> {
-    fn __adopt(self) -> tokio::task::AbortHandle
-    where
-        W: UseCtxJoinSet,
-    {
-        self.take().1
     }
 }

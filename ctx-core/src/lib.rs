@@ -6,6 +6,7 @@
 
 mod ambient;
 mod boundary;
+pub mod check;
 mod cx;
 mod frame;
 mod future;
@@ -20,6 +21,7 @@ pub use ambient::{Current, current};
 #[cfg(feature = "tokio")]
 pub use boundary::JoinHandle;
 pub use boundary::ThreadJoinHandle;
+pub use cx::Cx;
 pub use future::Requires;
 #[cfg(feature = "tokio")]
 pub use join_set::{AbortHandle, JoinSet};
@@ -33,12 +35,9 @@ pub mod __private {
         Adopt, MergeOnDone, bind_here, fork, fork_mut, join_forks, join_forks_nested,
         merge_on_return,
     };
-    pub use crate::cx::{
-        Covered, Cx, Has, HasMut, Mut, Need, Owned, Pinned, Pins, ReadOnly, WriteInParallel,
-        pinned, pinned_unchecked, read, read_unchecked,
-    };
+    pub use crate::cx::{Cx, Owned, Pinned, Pins, pinned, pinned_unchecked, read, read_unchecked};
     pub use crate::frame::{Entry, Value};
-    pub use crate::future::{AsyncBody, Bound, NeedsContext, Requires, instrument};
+    pub use crate::future::{AsyncBody, Bound, Requires, instrument};
     pub use crate::key::{MergeFn, merge_append, merge_keep, merge_replace, merge_with};
     pub use crate::probe::{AwaitProbe, Probe, prelude};
     pub use crate::root::{__take, RootReturn, RootStorage, scope, scope_returning};
@@ -48,7 +47,7 @@ pub mod __private {
 
     /// `ctx::set!(key, value)`.
     #[inline]
-    pub fn set<K: Key, W: HasMut<K>>(cx: Cx<'_, W>, value: K::Value) {
+    pub fn set<K: Key, W: crate::check::HasMut<K>>(cx: Cx<'_, W>, value: K::Value) {
         cx.__set::<K>(value);
     }
 

@@ -22,7 +22,8 @@
 
 use std::cell::Cell;
 
-use crate::cx::{Covered, Cx, Owned};
+use crate::check::Covered;
+use crate::cx::{Cx, Owned};
 use crate::future::{AsyncBody, Bound, Requires};
 
 /// Holds a callee for one probe. Callees reached by path (fn items, fn
@@ -246,5 +247,7 @@ pub mod prelude {
     pub use crate::boundary::AdoptHandle as _;
     pub use crate::boundary::AdoptPlain as _;
     #[cfg(feature = "tokio")]
-    pub use crate::join_set::{AdoptJoinSet as _, AdoptTokioJoinSet as _};
+    pub use crate::check::SpawnOnTokioJoinSet as _;
+    #[cfg(feature = "tokio")]
+    pub use crate::join_set::AdoptJoinSet as _;
 }

@@ -5,7 +5,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::ambient::with_ambient;
-use crate::cx::{Covered, Cx, Owned};
+use crate::check::Covered;
+use crate::cx::{Cx, Owned};
 use crate::frame::Entry;
 use crate::future::{AsyncBody, Bound, Requires};
 use crate::key::Key;

@@ -50,13 +50,13 @@ const _: () = {
         }
     }
     #[automatically_derived]
-    impl ::ctx::__private::Has<user> for RequestCtx {}
+    impl ::ctx::check::Has<user> for RequestCtx {}
     #[automatically_derived]
-    impl ::ctx::__private::HasMut<user> for RequestCtx {}
+    impl ::ctx::check::HasMut<user> for RequestCtx {}
     #[automatically_derived]
-    impl ::ctx::__private::Has<crate::keys::request_id> for RequestCtx {}
+    impl ::ctx::check::Has<crate::keys::request_id> for RequestCtx {}
     #[automatically_derived]
-    impl ::ctx::__private::HasMut<crate::keys::request_id> for RequestCtx {}
+    impl ::ctx::check::HasMut<crate::keys::request_id> for RequestCtx {}
     #[automatically_derived]
     impl RequestCtx {
         /// Runs a propagated future with this root's values as its
@@ -69,7 +69,7 @@ const _: () = {
             Output = <__CtxB::Fut as ::core::future::Future>::Output,
         >
         where
-            __CtxN: ::ctx::__private::Covered<Self>,
+            __CtxN: ::ctx::check::Covered<Self>,
             __CtxB: ::ctx::__private::AsyncBody<__CtxN>,
         {
             ::ctx::__private::scope(self, fut)
@@ -85,7 +85,7 @@ const _: () = {
         >
         where
             Self: ::ctx::__private::RootReturn,
-            __CtxN: ::ctx::__private::Covered<Self>,
+            __CtxN: ::ctx::check::Covered<Self>,
             __CtxB: ::ctx::__private::AsyncBody<__CtxN>,
         {
             ::ctx::__private::scope_returning(self, fut)

@@ -29,7 +29,7 @@ impl ::ctx::__private::Key for user {
     }
 }
 #[automatically_derived]
-impl<__W: ::ctx::__private::Has<user>> ::ctx::__private::Need<__W> for user {}
+impl<__W: ::ctx::check::Has<user>> ::ctx::check::Need<__W> for user {}
 /// Context key `request_id`.
 #[allow(non_camel_case_types)]
 pub enum request_id {}
@@ -45,7 +45,7 @@ impl ::ctx::__private::Key for request_id {
     }
 }
 #[automatically_derived]
-impl<__W: ::ctx::__private::Has<request_id>> ::ctx::__private::Need<__W> for request_id {}
+impl<__W: ::ctx::check::Has<request_id>> ::ctx::check::Need<__W> for request_id {}
 /// Context key `first_seen`.
 #[allow(non_camel_case_types)]
 pub enum first_seen {}
@@ -61,7 +61,7 @@ impl ::ctx::__private::Key for first_seen {
     }
 }
 #[automatically_derived]
-impl<__W: ::ctx::__private::Has<first_seen>> ::ctx::__private::Need<__W> for first_seen {}
+impl<__W: ::ctx::check::Has<first_seen>> ::ctx::check::Need<__W> for first_seen {}
 /// Context key `audit`.
 #[allow(non_camel_case_types)]
 pub enum audit {}
@@ -77,7 +77,7 @@ impl ::ctx::__private::Key for audit {
     }
 }
 #[automatically_derived]
-impl<__W: ::ctx::__private::Has<audit>> ::ctx::__private::Need<__W> for audit {}
+impl<__W: ::ctx::check::Has<audit>> ::ctx::check::Need<__W> for audit {}
 /// Context key `db_calls`.
 #[allow(non_camel_case_types)]
 pub(crate) enum db_calls {}
@@ -107,4 +107,4 @@ impl ::ctx::__private::Key for db_calls {
     }
 }
 #[automatically_derived]
-impl<__W: ::ctx::__private::Has<db_calls>> ::ctx::__private::Need<__W> for db_calls {}
+impl<__W: ::ctx::check::Has<db_calls>> ::ctx::check::Need<__W> for db_calls {}

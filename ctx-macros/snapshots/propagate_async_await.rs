@@ -33,13 +33,14 @@ fn handle(
     >(async move {
         #[allow(unused_imports)]
         use ::ctx::__private::prelude::*;
-        struct __W;
-        impl ::ctx::__private::Has<user> for __W {}
-        impl ::ctx::__private::Has<request_id> for __W {}
+        #[allow(non_camel_case_types)]
+        struct propagate {}
+        impl ::ctx::check::Has<user> for propagate {}
+        impl ::ctx::check::Has<request_id> for propagate {}
         #[allow(unused_mut)]
-        let __cx = __own.cx::<__W>();
+        let __cx = __own.cx::<propagate>();
         #[allow(unused_variables)]
-        let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
+        let __ctx_st = ::ctx::Cx::__storage(__cx);
         let account = {
             let __ctx_c = __cx;
             let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(

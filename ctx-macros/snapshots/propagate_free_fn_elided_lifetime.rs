@@ -12,17 +12,18 @@
 // Expansion:
 
 fn first_word<'__ctx_elided>(
-    __cx: ::ctx::__private::Cx<'_, (user,)>,
+    __cx: ::ctx::Cx<'_, (user,)>,
     s: &'__ctx_elided str,
 ) -> &'__ctx_elided str {
     #[allow(unused_imports)]
     use ::ctx::__private::prelude::*;
-    struct __W;
-    impl ::ctx::__private::Has<user> for __W {}
+    #[allow(non_camel_case_types)]
+    struct propagate {}
+    impl ::ctx::check::Has<user> for propagate {}
     #[allow(unused_mut)]
-    let __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
+    let __cx: ::ctx::Cx<'_, propagate> = __cx.__retype();
     #[allow(unused_variables)]
-    let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
+    let __ctx_st = ::ctx::Cx::__storage(__cx);
     (&&&::ctx::__private::Probe::new(trace)).__call1(__cx, s);
     s.split(' ').next().unwrap_or(s)
 }

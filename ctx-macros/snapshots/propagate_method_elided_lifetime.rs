@@ -12,15 +12,16 @@
 //
 // Expansion:
 
-fn display_name(&self, __cx: ::ctx::__private::Cx<'_, (user,)>, fallback: &str) -> &str {
+fn display_name(&self, __cx: ::ctx::Cx<'_, (user,)>, fallback: &str) -> &str {
     #[allow(unused_imports)]
     use ::ctx::__private::prelude::*;
-    struct __W;
-    impl ::ctx::__private::Has<user> for __W {}
+    #[allow(non_camel_case_types)]
+    struct propagate {}
+    impl ::ctx::check::Has<user> for propagate {}
     #[allow(unused_mut)]
-    let __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
+    let __cx: ::ctx::Cx<'_, propagate> = __cx.__retype();
     #[allow(unused_variables)]
-    let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
+    let __ctx_st = ::ctx::Cx::__storage(__cx);
     let name = self.lookup(fallback);
     (&&&::ctx::__private::Probe::new(audit)).__call1(__cx, name);
     name

@@ -14,19 +14,20 @@
 // Expansion:
 
 fn login(
-    __cx: ::ctx::__private::Cx<'_, (::ctx::__private::Mut<user>, request_id)>,
+    __cx: ::ctx::Cx<'_, (::ctx::check::Mut<user>, request_id)>,
     token: &str,
 ) -> bool {
     #[allow(unused_imports)]
     use ::ctx::__private::prelude::*;
-    struct __W;
-    impl ::ctx::__private::Has<user> for __W {}
-    impl ::ctx::__private::HasMut<user> for __W {}
-    impl ::ctx::__private::Has<request_id> for __W {}
+    #[allow(non_camel_case_types)]
+    struct propagate {}
+    impl ::ctx::check::Has<user> for propagate {}
+    impl ::ctx::check::HasMut<user> for propagate {}
+    impl ::ctx::check::Has<request_id> for propagate {}
     #[allow(unused_mut)]
-    let mut __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
+    let mut __cx: ::ctx::Cx<'_, propagate> = __cx.__retype();
     #[allow(unused_variables)]
-    let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
+    let __ctx_st = ::ctx::Cx::__storage(__cx);
     let id = (&&&::ctx::__private::Probe::new(lookup)).__call1(__cx.__m(), token);
     {
         let __ctx_v = Some(id);

@@ -31,13 +31,14 @@ fn fan_out(
     >(async move {
         #[allow(unused_imports)]
         use ::ctx::__private::prelude::*;
-        struct __W;
-        impl ::ctx::__private::Has<user> for __W {}
-        impl ::ctx::__private::Has<request_id> for __W {}
+        #[allow(non_camel_case_types)]
+        struct propagate {}
+        impl ::ctx::check::Has<user> for propagate {}
+        impl ::ctx::check::Has<request_id> for propagate {}
         #[allow(unused_mut)]
-        let __cx = __own.cx::<__W>();
+        let __cx = __own.cx::<propagate>();
         #[allow(unused_variables)]
-        let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
+        let __ctx_st = ::ctx::Cx::__storage(__cx);
         let first = {
             let __ctx_fork = ::ctx::__private::fork(&__cx);
             let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
@@ -49,7 +50,7 @@ fn fan_out(
                         #[allow(unused_mut)]
                         let __cx = __ctx_own.cx_same();
                         #[allow(unused_variables)]
-                        let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
+                        let __ctx_st = ::ctx::Cx::__storage(__cx);
                         {
                             let __ctx_c = __cx;
                             let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
@@ -74,7 +75,7 @@ fn fan_out(
                 #[allow(unused_mut)]
                 let __cx = __ctx_own.cx_same();
                 #[allow(unused_variables)]
-                let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
+                let __ctx_st = ::ctx::Cx::__storage(__cx);
                 ::ctx::__private::mirrored(
                     __ctx_st,
                     || (&&&::ctx::__private::Probe::new(compress)).__call1(__cx, first),
@@ -92,7 +93,7 @@ fn fan_out(
                 #[allow(unused_mut)]
                 let __cx = __ctx_own.cx_same();
                 #[allow(unused_variables)]
-                let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
+                let __ctx_st = ::ctx::Cx::__storage(__cx);
                 ::ctx::__private::mirrored(
                     __ctx_st,
                     || {
@@ -116,11 +117,7 @@ fn fan_out(
                                     __ctx_st,
                                     || {
                                         (&&&::ctx::__private::Probe::new(score))
-                                            .__call2(
-                                                ::ctx::__private::Cx::__readonly(__cx),
-                                                item,
-                                                thread,
-                                            )
+                                            .__call2(::ctx::Cx::__readonly(__cx), item, thread)
                                     },
                                 ))
                         },

@@ -14,19 +14,20 @@
 // Expansion:
 
 pub fn process(
-    __cx: ::ctx::__private::Cx<'_, (user, ::ctx::__private::Mut<request_id>)>,
+    __cx: ::ctx::Cx<'_, (user, ::ctx::check::Mut<request_id>)>,
     order: Order,
 ) -> Receipt {
     #[allow(unused_imports)]
     use ::ctx::__private::prelude::*;
-    struct __W;
-    impl ::ctx::__private::Has<user> for __W {}
-    impl ::ctx::__private::Has<request_id> for __W {}
-    impl ::ctx::__private::HasMut<request_id> for __W {}
+    #[allow(non_camel_case_types)]
+    struct propagate {}
+    impl ::ctx::check::Has<user> for propagate {}
+    impl ::ctx::check::Has<request_id> for propagate {}
+    impl ::ctx::check::HasMut<request_id> for propagate {}
     #[allow(unused_mut)]
-    let mut __cx: ::ctx::__private::Cx<'_, __W> = __cx.__retype();
+    let mut __cx: ::ctx::Cx<'_, propagate> = __cx.__retype();
     #[allow(unused_variables)]
-    let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
+    let __ctx_st = ::ctx::Cx::__storage(__cx);
     let checked = (&&&::ctx::__private::Probe::new(validate))
         .__call1(__cx.__m(), &order);
     let total = (&&&::ctx::__private::Probe::new(pricing::total))

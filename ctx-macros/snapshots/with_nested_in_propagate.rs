@@ -15,7 +15,7 @@ fn __expansion() {
         #[allow(unused_mut)]
         let mut __cx = __ctx_root.cx();
         #[allow(unused_variables)]
-        let __ctx_st = ::ctx::__private::Cx::__storage(__cx);
+        let __ctx_st = ::ctx::Cx::__storage(__cx);
         #[allow(unused_imports)]
         use ::ctx::__private::prelude::*;
         let __ctx_ambient = ::ctx::__private::enter_cx(&__cx);

@@ -114,9 +114,9 @@ fn derive(d: &DeriveInput) -> syn::Result<TokenStream> {
         let key = f.key.as_ref();
         quote_spanned! {f.ty.span()=>
             #[automatically_derived]
-            impl #impl_g #p::Has<#key> for #name #ty_g #where_c {}
+            impl #impl_g ::ctx::check::Has<#key> for #name #ty_g #where_c {}
             #[automatically_derived]
-            impl #impl_g #p::HasMut<#key> for #name #ty_g #where_c {}
+            impl #impl_g ::ctx::check::HasMut<#key> for #name #ty_g #where_c {}
         }
     });
     let extra_where = where_c.map(|w| &w.predicates);
@@ -158,7 +158,7 @@ fn derive(d: &DeriveInput) -> syn::Result<TokenStream> {
                     Output = <__CtxB::Fut as ::core::future::Future>::Output,
                 >
                 where
-                    #n: #p::Covered<Self>,
+                    #n: ::ctx::check::Covered<Self>,
                     __CtxB: #p::AsyncBody<#n>,
                 {
                     #p::scope(self, fut)
@@ -175,7 +175,7 @@ fn derive(d: &DeriveInput) -> syn::Result<TokenStream> {
                 >
                 where
                     Self: #p::RootReturn,
-                    #n: #p::Covered<Self>,
+                    #n: ::ctx::check::Covered<Self>,
                     __CtxB: #p::AsyncBody<#n>,
                 {
                     #p::scope_returning(self, fut)

@@ -163,6 +163,6 @@ fn expand_key(k: &KeyDecl) -> TokenStream {
         }
 
         #[automatically_derived]
-        impl<#w: #private::Has<#name>> #private::Need<#w> for #name {}
+        impl<#w: ::ctx::check::Has<#name>> ::ctx::check::Need<#w> for #name {}
     }
 }

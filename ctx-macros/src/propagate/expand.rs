@@ -30,7 +30,7 @@ pub(crate) fn key_set(keys: &[KeyArg]) -> TokenStream {
     let elems = keys.iter().map(|k| {
         let p = &k.path;
         if k.is_mut {
-            quote_spanned!(k.ident.span()=> ::ctx::__private::Mut<#p>)
+            quote_spanned!(k.ident.span()=> ::ctx::check::Mut<#p>)
         } else {
             quote!(#p)
         }
@@ -38,19 +38,28 @@ pub(crate) fn key_set(keys: &[KeyArg]) -> TokenStream {
     quote!((#(#elems,)*))
 }
 
-/// `struct __W;` and its `Has`/`HasMut` impls: the body's witness.
+/// The name of a body's witness type. rustc shows it in a missing-key
+/// error as `handler::propagate` ("the trait `Has<request_id>` is not
+/// implemented for `handler::propagate`"); a braced struct occupies only
+/// the type namespace, where lowercase names are not used.
+pub(crate) fn witness_ident() -> Ident {
+    Ident::new("propagate", Span::mixed_site())
+}
+
+/// `struct propagate {}` and its `Has`/`HasMut` impls: the body's witness.
 pub(crate) fn witness(keys: &[KeyArg]) -> TokenStream {
-    let w = Ident::new("__W", Span::mixed_site());
+    let w = witness_ident();
     let impls = keys.iter().map(|k| {
         let p = &k.path;
-        let has = quote_spanned!(k.path.span()=> impl ::ctx::__private::Has<#p> for #w {});
+        let has = quote_spanned!(k.path.span()=> impl ::ctx::check::Has<#p> for #w {});
         let has_mut = k
             .is_mut
-            .then(|| quote_spanned!(k.path.span()=> impl ::ctx::__private::HasMut<#p> for #w {}));
+            .then(|| quote_spanned!(k.path.span()=> impl ::ctx::check::HasMut<#p> for #w {}));
         quote!(#has #has_mut)
     });
     quote! {
-        struct #w;
+        #[allow(non_camel_case_types)]
+        struct #w {}
         #(#impls)*
     }
 }
@@ -79,6 +88,7 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
     });
 
     let witness = witness(keys);
+    let w = witness_ident();
     let st = rewrite::storage_binding();
     let mut_kw = mutable.then(|| quote!(mut));
     let prelude = quote!(
@@ -133,7 +143,7 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
                     #prelude
                     #witness
                     #[allow(unused_mut)]
-                    let #mut_kw #cx = #own.cx::<__W>();
+                    let #mut_kw #cx = #own.cx::<#w>();
                     #st
                     #(#stmts)*
                 }))
@@ -149,7 +159,7 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
     }
 
     fix_elision(&mut sig);
-    let param: FnArg = syn::parse_quote!(#cx: ::ctx::__private::Cx<'_, #n>);
+    let param: FnArg = syn::parse_quote!(#cx: ::ctx::Cx<'_, #n>);
     let at = usize::from(matches!(sig.inputs.first(), Some(FnArg::Receiver(_))));
     sig.inputs.insert(at, param);
     let body = block.map(|(b, errors)| {
@@ -160,7 +170,7 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
             #prelude
             #witness
             #[allow(unused_mut)]
-            let #mut_kw #cx: ::ctx::__private::Cx<'_, __W> = #cx.__retype();
+            let #mut_kw #cx: ::ctx::Cx<'_, #w> = #cx.__retype();
             #st
             #(#stmts)*
         }}

@@ -258,7 +258,7 @@ impl Rewriter {
         let r = hidden("__ctx_recv");
         // Spanned at the method: a spawn ctx refuses (tokio's `JoinSet`) is
         // reported there.
-        let adopt = |child: TokenStream| quote_spanned!(method.span()=> (&&::ctx::__private::Adopt::new(#fk, #recv.#method #turbofish(#child))).__adopt());
+        let adopt = |child: TokenStream| quote_spanned!(method.span()=> (&&::ctx::__private::Adopt::new(#fk, #recv.#method #turbofish(#child))).adopt());
         let out = match (name.as_str(), m.args.len()) {
             ("spawn" | "spawn_local", 1) if !matches!(&m.args[0], Expr::Closure(_)) => {
                 let f = self.child_future(&m.args[0]);

@@ -135,7 +135,7 @@ impl Rewriter {
         // Hidden, but located at the use: a borrow error points there.
         let cx = cx_at(at);
         if self.readonly > 0 {
-            quote!(::ctx::__private::Cx::__readonly(#cx))
+            quote!(::ctx::Cx::__readonly(#cx))
         } else if self.mutable && self.closures > 0 {
             quote!(#cx.__c())
         } else if self.mutable {
@@ -479,7 +479,7 @@ pub(crate) fn storage_binding() -> TokenStream {
     let (cx, st) = (cx_ident(), hidden("__ctx_st"));
     quote! {
         #[allow(unused_variables)]
-        let #st = ::ctx::__private::Cx::__storage(#cx);
+        let #st = ::ctx::Cx::__storage(#cx);
     }
 }
 

@@ -88,7 +88,7 @@ impl Rewriter {
             self.pins_used.set(self.pins_used.get() + 1);
             let (pins, st) = (hidden("__ctx_pins"), hidden("__ctx_st"));
             if self.checked {
-                let w = hidden("__W");
+                let w = crate::propagate::expand::witness_ident();
                 quote_spanned!(span=> #pins.read::<#p, #w>(#st))
             } else {
                 quote_spanned!(span=> #pins.read_unchecked::<#p>(#st))
@@ -96,7 +96,7 @@ impl Rewriter {
         } else if self.mutable && statement {
             let st = hidden("__ctx_st");
             if self.checked {
-                let w = hidden("__W");
+                let w = crate::propagate::expand::witness_ident();
                 quote_spanned!(span=> ::ctx::__private::pinned::<#p, #w>(#st).__get())
             } else {
                 quote_spanned!(span=> ::ctx::__private::pinned_unchecked::<#p>(#st).__get())

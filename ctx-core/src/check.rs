@@ -1,0 +1,301 @@
+//! The compile-time context check, whose traits name what rustc reports.
+//!
+//! Every call of a propagated function, and every `ctx::with!` block,
+//! is checked against the keys in scope. The function (or root) in scope
+//! is a *witness* type that implements [`Has<K>`] for each key it lists
+//! (and [`HasMut<K>`] for each `mut` key); the callee's key list is a
+//! tuple such as `(user, Mut<audit>)`, which is [`Covered`] when each of
+//! its elements is a [`Need`] the witness meets. A missing key therefore
+//! shows as "the trait `Has<request_id>` is not implemented for
+//! `handler::propagate`" (the witness of `fn handler`), after ctx's own
+//! message that names the key and the fix.
+//!
+//! These traits are implemented by `#[propagate]`, `ctx::keys!` and
+//! `#[derive(ContextFields)]`; user code never implements or names them.
+//!
+//! ```compile_fail
+//! ctx::keys! { pub user: String; pub request_id: u64; }
+//!
+//! #[ctx::propagate(user, request_id)]
+//! fn audit() -> String { format!("{}#{}", *user, *request_id) }
+//!
+//! // error: context value `request_id` is not propagated here
+//! #[ctx::propagate(user)]
+//! fn handler() -> String { audit() }
+//! ```
+
+use std::marker::PhantomData;
+
+use crate::key::Key;
+
+/// The witness `Self` (a propagated function's key list, or a root) carries
+/// the key `K`.
+///
+/// ```
+/// ctx::keys! { pub user: String; }
+///
+/// #[derive(ctx::ContextFields)]
+/// struct Root { user: String }
+///
+/// fn carries<W: ctx::check::Has<user>>() {}
+/// carries::<Root>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "context value `{K}` is not propagated here",
+    label = "this needs `{K}`, which the enclosing function does not list",
+    note = "add `{K}` to this function's #[propagate(...)] list, or give the root a field for `{K}`"
+)]
+pub trait Has<K> {}
+
+/// The witness `Self` may change the key `K`: the function lists `mut K`,
+/// or the root has a field for `K`.
+///
+/// ```
+/// ctx::keys! { pub user: String; }
+///
+/// #[derive(ctx::ContextFields)]
+/// struct Root { user: String }
+///
+/// fn may_change<W: ctx::check::HasMut<user>>() {}
+/// may_change::<Root>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "context value `{K}` is not declared `mut` here",
+    label = "this may change `{K}`",
+    note = "write `mut {K}` in this function's #[propagate(...)] list"
+)]
+pub trait HasMut<K>: Has<K> {}
+
+/// The witness of a parallel iterator's closures: the keys of `W`, none of
+/// them writable.
+///
+/// ```
+/// ctx::keys! { pub user: String; }
+///
+/// #[derive(ctx::ContextFields)]
+/// struct Root { user: String }
+///
+/// fn carries<W: ctx::check::Has<user>>() {}
+/// carries::<ctx::check::ReadOnly<Root>>();
+/// ```
+pub struct ReadOnly<W>(PhantomData<fn() -> W>, core::convert::Infallible);
+
+#[diagnostic::do_not_recommend]
+impl<K, W: Has<K>> Has<K> for ReadOnly<W> {}
+
+impl<K, W: HasMut<K>> HasMut<K> for ReadOnly<W> where ReadOnly<W>: WriteInParallel<K> {}
+
+/// Never implemented: it carries the message shown when a parallel
+/// iterator's closure would change a key.
+///
+/// ```compile_fail
+/// ctx::keys! { pub user: String; }
+///
+/// #[derive(ctx::ContextFields)]
+/// struct Root { user: String }
+///
+/// fn may_change<W: ctx::check::HasMut<user>>() {}
+/// may_change::<ctx::check::ReadOnly<Root>>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "context value `{K}` cannot be changed in a parallel iterator's closure",
+    label = "this may change `{K}`, from many threads at once",
+    note = "change `{K}` before or after the parallel iterator, or run the work in `rayon::join`/`rayon::scope` closures, which may change it"
+)]
+pub trait WriteInParallel<K> {}
+
+/// In a key set, a key the callee may change.
+///
+/// ```
+/// use ctx::check::{Covered, Mut, Need};
+///
+/// ctx::keys! { pub user: String; pub audit: u32; }
+///
+/// #[derive(ctx::ContextFields)]
+/// struct Root { user: String, audit: u32 }
+///
+/// fn need<T: Need<Root>>() {}
+/// fn covered<N: Covered<Root>>() {}
+/// need::<user>();
+/// need::<Mut<audit>>();
+/// covered::<(user, Mut<audit>)>();
+/// ```
+pub struct Mut<K>(PhantomData<fn() -> K>, core::convert::Infallible);
+
+/// One element of a callee's key set is available with witness `W`: a
+/// key `K` needs [`Has<K>`], a [`Mut<K>`] needs [`HasMut<K>`].
+///
+/// ```
+/// use ctx::check::{Covered, Mut, Need};
+///
+/// ctx::keys! { pub user: String; pub audit: u32; }
+///
+/// #[derive(ctx::ContextFields)]
+/// struct Root { user: String, audit: u32 }
+///
+/// fn need<T: Need<Root>>() {}
+/// fn covered<N: Covered<Root>>() {}
+/// need::<user>();
+/// need::<Mut<audit>>();
+/// covered::<(user, Mut<audit>)>();
+/// ```
+pub trait Need<W> {}
+
+impl<K: Key, W: HasMut<K>> Need<W> for Mut<K> {}
+
+/// Every key of the set `Self` (a tuple of up to 16 keys) is available
+/// with witness `W`.
+///
+/// ```
+/// use ctx::check::{Covered, Mut, Need};
+///
+/// ctx::keys! { pub user: String; pub audit: u32; }
+///
+/// #[derive(ctx::ContextFields)]
+/// struct Root { user: String, audit: u32 }
+///
+/// fn need<T: Need<Root>>() {}
+/// fn covered<N: Covered<Root>>() {}
+/// need::<user>();
+/// need::<Mut<audit>>();
+/// covered::<(user, Mut<audit>)>();
+/// ```
+pub trait Covered<W> {}
+
+macro_rules! covered {
+    ($($T:ident)*) => {
+        impl<W, $($T: Need<W>),*> Covered<W> for ($($T,)*) {}
+    };
+}
+covered!();
+covered!(A);
+covered!(A B);
+covered!(A B C);
+covered!(A B C D);
+covered!(A B C D E);
+covered!(A B C D E F);
+covered!(A B C D E F G);
+covered!(A B C D E F G H);
+covered!(A B C D E F G H I);
+covered!(A B C D E F G H I J);
+covered!(A B C D E F G H I J K);
+covered!(A B C D E F G H I J K L);
+covered!(A B C D E F G H I J K L M);
+covered!(A B C D E F G H I J K L M N);
+covered!(A B C D E F G H I J K L M N O);
+covered!(A B C D E F G H I J K L M N O P);
+
+/// The witness of plain code: it carries no key. A propagated future
+/// awaited or spawned outside a propagated function is checked against
+/// it, so the error names the first key it needs.
+///
+/// ```compile_fail
+/// ctx::keys! { pub user: String; }
+///
+/// #[ctx::propagate(user)]
+/// async fn handler() -> usize { user.len() }
+///
+/// // error: context value `user` is not propagated here
+/// async fn plain() -> usize { handler().await }
+/// ```
+pub enum NoContext {}
+
+/// Implemented by every key set but the empty one: a propagated future
+/// that lists no key still needs a context to run in.
+///
+/// ```compile_fail
+/// #[ctx::propagate()]
+/// async fn nothing() {}
+///
+/// // error: this propagated future is used without a context
+/// async fn plain() { nothing().await }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "this propagated future is used without a context",
+    label = "needs a context",
+    note = "`.await` it inside a #[ctx::propagate] function (spawns there carry the context), or enter it from plain code with `root.scope(...)`"
+)]
+pub trait NeedsContext {}
+
+macro_rules! needs_context {
+    ($($T:ident)+) => {
+        impl<$($T),+> NeedsContext for ($($T,)+) {}
+    };
+}
+needs_context!(A);
+needs_context!(A B);
+needs_context!(A B C);
+needs_context!(A B C D);
+needs_context!(A B C D E);
+needs_context!(A B C D E F);
+needs_context!(A B C D E F G);
+needs_context!(A B C D E F G H);
+needs_context!(A B C D E F G H I);
+needs_context!(A B C D E F G H I J);
+needs_context!(A B C D E F G H I J K);
+needs_context!(A B C D E F G H I J K L);
+needs_context!(A B C D E F G H I J K L M);
+needs_context!(A B C D E F G H I J K L M N);
+needs_context!(A B C D E F G H I J K L M N O);
+needs_context!(A B C D E F G H I J K L M N O P);
+
+#[cfg(feature = "tokio")]
+/// Never implemented: it carries the message shown when a propagated body
+/// spawns on tokio's own `JoinSet`, which would apply a child's changes
+/// when it completes, even if the set is then aborted or dropped.
+///
+/// ```compile_fail
+/// ctx::keys! { pub user: String; }
+///
+/// #[ctx::propagate(mut user)]
+/// async fn rename() { ctx::set!(user, "bob".to_string()); }
+///
+/// // error: a child spawned on tokio's `JoinSet` cannot bring its context
+/// // changes back at `join_next`
+/// #[ctx::propagate(mut user)]
+/// async fn handler() {
+///     let mut set = tokio::task::JoinSet::new();
+///     set.spawn(rename());
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a child spawned on tokio's `JoinSet` cannot bring its context changes back at `join_next`",
+    label = "spawned on a `tokio::task::JoinSet`",
+    note = "use `ctx::JoinSet` (`spawn`, `spawn_blocking`, `join_next`, `abort_all`, ...): a child's changes arrive when `join_next` returns it, never for an aborted child or a dropped set"
+)]
+pub trait UseCtxJoinSet {}
+
+/// A spawn on tokio's own `JoinSet` in a propagated body (the level of the
+/// spawn's adoption that matches a tokio `AbortHandle`): it requires
+/// [`UseCtxJoinSet`], which no witness implements, so it names
+/// `ctx::JoinSet` instead of compiling.
+///
+/// ```compile_fail
+/// ctx::keys! { pub user: String; }
+///
+/// #[ctx::propagate(user)]
+/// async fn work() {}
+///
+/// #[ctx::propagate(user)]
+/// async fn handler() {
+///     let mut set = tokio::task::JoinSet::new();
+///     set.spawn(work());
+/// }
+/// ```
+#[cfg(feature = "tokio")]
+pub trait SpawnOnTokioJoinSet<W> {
+    /// Never callable: see the trait's docs.
+    fn adopt(self) -> tokio::task::AbortHandle
+    where
+        W: UseCtxJoinSet;
+}
+
+#[cfg(feature = "tokio")]
+impl<W> SpawnOnTokioJoinSet<W> for &&crate::boundary::Adopt<W, tokio::task::AbortHandle> {
+    fn adopt(self) -> tokio::task::AbortHandle
+    where
+        W: UseCtxJoinSet,
+    {
+        self.take().1
+    }
+}

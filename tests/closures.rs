@@ -68,3 +68,31 @@ fn a_value_read_in_a_closure_outlives_writes_by_another() {
     assert_eq!(inside, "first/w49");
     assert_eq!(after, "last");
 }
+
+// `'static` closures that use no key stay plain closures; a closure kept
+// in a local is spawned as a closure, not as a future.
+#[ctx::propagate(user)]
+fn static_closures(s: String) -> (usize, i32, usize, usize) {
+    let h = std::thread::Builder::new().spawn(move || s.len()).unwrap();
+    let caught = std::panic::catch_unwind(|| 2 + 2).unwrap();
+    let f: Box<dyn Fn(&str) -> usize + 'static> = Box::new(|s| s.len());
+    (h.join().unwrap(), caught, f("abcd"), user.len())
+}
+
+#[ctx::propagate(user)]
+fn spawn_closure_locals() -> (usize, String) {
+    let word = String::from("abcde");
+    let work = move || word.len();
+    let h = std::thread::Builder::new().spawn(work).unwrap();
+    let w = || format!("{}!", *user);
+    let scoped = std::thread::scope(|s| s.spawn(w).join().unwrap());
+    (h.join().unwrap(), scoped)
+}
+
+#[test]
+fn static_closures_and_closure_locals_spawn_as_in_plain_rust() {
+    let out = ctx::with!(req("ann", 1), { static_closures("xy".into()) });
+    assert_eq!(out, (2, 4, 4, 3));
+    let out = ctx::with!(req("bob", 1), { spawn_closure_locals() });
+    assert_eq!(out, (5, "bob!".to_string()));
+}

@@ -248,6 +248,18 @@ impl Rewriter {
         Scoped { head, args, forks }
     }
 
+    /// A closure literal, or a local bound to one.
+    fn is_closure(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Closure(_) => true,
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|i| self.closure_locals.contains(&i.to_string())),
+            _ => false,
+        }
+    }
+
     pub(super) fn boundary_method(&self, m: &ExprMethodCall, chain: Chain) -> Option<Expr> {
         let name = m.method.to_string();
         let recv = &m.receiver;
@@ -260,7 +272,7 @@ impl Rewriter {
         // reported there.
         let adopt = |child: TokenStream| quote_spanned!(method.span()=> (&&::ctx::__private::Adopt::new(#fk, #recv.#method #turbofish(#child))).adopt());
         let out = match (name.as_str(), m.args.len()) {
-            ("spawn" | "spawn_local", 1) if !matches!(&m.args[0], Expr::Closure(_)) => {
+            ("spawn" | "spawn_local", 1) if !self.is_closure(&m.args[0]) => {
                 let f = self.child_future(&m.args[0]);
                 let fork = self.fork();
                 let spawned = adopt(quote!(#child));

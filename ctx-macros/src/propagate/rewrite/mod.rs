@@ -81,6 +81,8 @@ pub(crate) struct Rewriter {
     /// `ctx::JoinHandle`/`ThreadJoinHandle`): awaiting them needs no probe.
     handles: HashSet<String>,
     locals: HashSet<String>,
+    /// Locals bound to a closure literal (see `ClosureLocals`).
+    closure_locals: HashSet<String>,
     errors: Vec<syn::Error>,
 }
 
@@ -101,6 +103,7 @@ impl Rewriter {
             pins_used: std::cell::Cell::new(0),
             handles: HashSet::new(),
             locals: HashSet::new(),
+            closure_locals: HashSet::new(),
             errors: Vec::new(),
         }
     }
@@ -125,6 +128,7 @@ impl Rewriter {
 
     pub(crate) fn collect_locals_block(&mut self, b: &syn::Block) {
         Locals(&mut self.locals).visit_block(b);
+        ClosureLocals(&mut self.closure_locals).visit_block(b);
     }
 
     /// The context passed at a use site (a call, an await, a write). In a
@@ -544,6 +548,23 @@ impl Visit<'_> for Locals<'_> {
     fn visit_pat_ident(&mut self, p: &syn::PatIdent) {
         self.0.insert(p.ident.to_string());
         syn::visit::visit_pat_ident(self, p);
+    }
+    fn visit_item(&mut self, _: &syn::Item) {}
+}
+
+/// The locals bound to a closure (`let work = || ...;`): a spawn of one
+/// (`builder.spawn(work)`, `scope.spawn(work)`) spawns a closure, not a
+/// future.
+struct ClosureLocals<'a>(&'a mut HashSet<String>);
+
+impl Visit<'_> for ClosureLocals<'_> {
+    fn visit_local(&mut self, l: &syn::Local) {
+        if let (syn::Pat::Ident(p), Some(init)) = (&l.pat, &l.init)
+            && matches!(&*init.expr, Expr::Closure(c) if c.asyncness.is_none())
+        {
+            self.0.insert(p.ident.to_string());
+        }
+        syn::visit::visit_local(self, l);
     }
     fn visit_item(&mut self, _: &syn::Item) {}
 }

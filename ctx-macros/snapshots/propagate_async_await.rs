@@ -38,30 +38,30 @@ fn handle(
         impl ::ctx::check::Has<user> for propagate {}
         impl ::ctx::check::Has<request_id> for propagate {}
         #[allow(unused_mut)]
-        let __cx = __own.cx::<propagate>();
+        let context = __own.cx::<propagate>();
         #[allow(unused_variables)]
-        let __ctx_st = ::ctx::Cx::__storage(__cx);
+        let __ctx_st = ::ctx::Cx::__storage(context);
         let account = {
-            let __ctx_c = __cx;
+            let __ctx_c = context;
             let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                 (&&&::ctx::__private::Probe::new(load_account))
-                    .__call1(__cx, order.account),
+                    .__call1(context, order.account),
             ))
                 .__bind_await(__ctx_c);
             __ctx_fut
         }
             .await?;
         let receipt = {
-            let __ctx_c = __cx;
+            let __ctx_c = context;
             let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                 (&&&::ctx::__private::Probe::new(charge))
-                    .__call2(__cx, &account, order.amount),
+                    .__call2(context, &account, order.amount),
             ))
                 .__bind_await(__ctx_c);
             __ctx_fut
         }
             .await?;
-        (&&&::ctx::__private::Probe::new(notify)).__call1(__cx, &receipt);
+        (&&&::ctx::__private::Probe::new(notify)).__call1(context, &receipt);
         Ok(receipt)
     }))
 }

@@ -12,7 +12,7 @@
 // Expansion:
 
 fn first_word<'__ctx_elided>(
-    __cx: ::ctx::Cx<'_, (user,)>,
+    context: ::ctx::Cx<'_, (user,)>,
     s: &'__ctx_elided str,
 ) -> &'__ctx_elided str {
     #[allow(unused_imports)]
@@ -21,9 +21,9 @@ fn first_word<'__ctx_elided>(
     struct propagate {}
     impl ::ctx::check::Has<user> for propagate {}
     #[allow(unused_mut)]
-    let __cx: ::ctx::Cx<'_, propagate> = __cx.__retype();
+    let context: ::ctx::Cx<'_, propagate> = context.__retype();
     #[allow(unused_variables)]
-    let __ctx_st = ::ctx::Cx::__storage(__cx);
-    (&&&::ctx::__private::Probe::new(trace)).__call1(__cx, s);
+    let __ctx_st = ::ctx::Cx::__storage(context);
+    (&&&::ctx::__private::Probe::new(trace)).__call1(context, s);
     s.split(' ').next().unwrap_or(s)
 }

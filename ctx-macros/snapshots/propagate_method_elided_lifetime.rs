@@ -12,17 +12,17 @@
 //
 // Expansion:
 
-fn display_name(&self, __cx: ::ctx::Cx<'_, (user,)>, fallback: &str) -> &str {
+fn display_name(&self, context: ::ctx::Cx<'_, (user,)>, fallback: &str) -> &str {
     #[allow(unused_imports)]
     use ::ctx::__private::prelude::*;
     #[allow(non_camel_case_types)]
     struct propagate {}
     impl ::ctx::check::Has<user> for propagate {}
     #[allow(unused_mut)]
-    let __cx: ::ctx::Cx<'_, propagate> = __cx.__retype();
+    let context: ::ctx::Cx<'_, propagate> = context.__retype();
     #[allow(unused_variables)]
-    let __ctx_st = ::ctx::Cx::__storage(__cx);
+    let __ctx_st = ::ctx::Cx::__storage(context);
     let name = self.lookup(fallback);
-    (&&&::ctx::__private::Probe::new(audit)).__call1(__cx, name);
+    (&&&::ctx::__private::Probe::new(audit)).__call1(context, name);
     name
 }

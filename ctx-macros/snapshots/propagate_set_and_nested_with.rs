@@ -14,7 +14,7 @@
 // Expansion:
 
 fn login(
-    __cx: ::ctx::Cx<'_, (::ctx::check::Mut<user>, request_id)>,
+    context: ::ctx::Cx<'_, (::ctx::check::Mut<user>, request_id)>,
     token: &str,
 ) -> bool {
     #[allow(unused_imports)]
@@ -25,13 +25,13 @@ fn login(
     impl ::ctx::check::HasMut<user> for propagate {}
     impl ::ctx::check::Has<request_id> for propagate {}
     #[allow(unused_mut)]
-    let mut __cx: ::ctx::Cx<'_, propagate> = __cx.__retype();
+    let mut context: ::ctx::Cx<'_, propagate> = context.__retype();
     #[allow(unused_variables)]
-    let __ctx_st = ::ctx::Cx::__storage(__cx);
-    let id = (&&&::ctx::__private::Probe::new(lookup)).__call1(__cx.__m(), token);
+    let __ctx_st = ::ctx::Cx::__storage(context);
+    let id = (&&&::ctx::__private::Probe::new(lookup)).__call1(context.__m(), token);
     {
         let __ctx_v = Some(id);
-        ::ctx::__private::set::<user, _>(__cx.__m(), __ctx_v)
+        ::ctx::__private::set::<user, _>(context.__m(), __ctx_v)
     };
     ::ctx::__private::with_keys!(
         [user : user, request_id : request_id] AdminRoot::new(), { audit_login(id) }

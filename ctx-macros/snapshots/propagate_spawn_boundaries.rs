@@ -36,11 +36,11 @@ fn fan_out(
         impl ::ctx::check::Has<user> for propagate {}
         impl ::ctx::check::Has<request_id> for propagate {}
         #[allow(unused_mut)]
-        let __cx = __own.cx::<propagate>();
+        let context = __own.cx::<propagate>();
         #[allow(unused_variables)]
-        let __ctx_st = ::ctx::Cx::__storage(__cx);
+        let __ctx_st = ::ctx::Cx::__storage(context);
         let first = {
-            let __ctx_fork = ::ctx::__private::fork(&__cx);
+            let __ctx_fork = ::ctx::__private::fork(&context);
             let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
             let __ctx_handle = tokio::spawn(
                 ::ctx::__private::instrument(
@@ -48,13 +48,13 @@ fn fan_out(
                     async move {
                         let __ctx_own = __ctx_own;
                         #[allow(unused_mut)]
-                        let __cx = __ctx_own.cx_same();
+                        let context = __ctx_own.cx_same();
                         #[allow(unused_variables)]
-                        let __ctx_st = ::ctx::Cx::__storage(__cx);
+                        let __ctx_st = ::ctx::Cx::__storage(context);
                         {
-                            let __ctx_c = __cx;
+                            let __ctx_c = context;
                             let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
-                                (&&&::ctx::__private::Probe::new(fetch)).__call0(__cx),
+                                (&&&::ctx::__private::Probe::new(fetch)).__call0(context),
                             ))
                                 .__bind_await(__ctx_c);
                             __ctx_fut
@@ -68,17 +68,20 @@ fn fan_out(
             .await
             .unwrap();
         let blocking = {
-            let __ctx_fork = ::ctx::__private::fork(&__cx);
+            let __ctx_fork = ::ctx::__private::fork(&context);
             let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
             let __ctx_handle = tokio::task::spawn_blocking(move || {
                 let __ctx_own = __ctx_own;
                 #[allow(unused_mut)]
-                let __cx = __ctx_own.cx_same();
+                let context = __ctx_own.cx_same();
                 #[allow(unused_variables)]
-                let __ctx_st = ::ctx::Cx::__storage(__cx);
+                let __ctx_st = ::ctx::Cx::__storage(context);
                 ::ctx::__private::mirrored(
                     __ctx_st,
-                    || (&&&::ctx::__private::Probe::new(compress)).__call1(__cx, first),
+                    || {
+                        (&&&::ctx::__private::Probe::new(compress))
+                            .__call1(context, first)
+                    },
                 )
             });
             __ctx_fork.__join_tokio(__ctx_handle)
@@ -86,19 +89,19 @@ fn fan_out(
             .await
             .unwrap();
         let thread = {
-            let __ctx_fork = ::ctx::__private::fork(&__cx);
+            let __ctx_fork = ::ctx::__private::fork(&context);
             let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
             let __ctx_handle = std::thread::spawn(move || {
                 let __ctx_own = __ctx_own;
                 #[allow(unused_mut)]
-                let __cx = __ctx_own.cx_same();
+                let context = __ctx_own.cx_same();
                 #[allow(unused_variables)]
-                let __ctx_st = ::ctx::Cx::__storage(__cx);
+                let __ctx_st = ::ctx::Cx::__storage(context);
                 ::ctx::__private::mirrored(
                     __ctx_st,
                     || {
                         (&&&::ctx::__private::Probe::new(checksum))
-                            .__call1(__cx, blocking)
+                            .__call1(context, blocking)
                     },
                 )
             });
@@ -117,7 +120,7 @@ fn fan_out(
                                     __ctx_st,
                                     || {
                                         (&&&::ctx::__private::Probe::new(score))
-                                            .__call2(::ctx::Cx::__readonly(__cx), item, thread)
+                                            .__call2(::ctx::Cx::__readonly(context), item, thread)
                                     },
                                 ))
                         },

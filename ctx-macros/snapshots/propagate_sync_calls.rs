@@ -14,7 +14,7 @@
 // Expansion:
 
 pub fn process(
-    __cx: ::ctx::Cx<'_, (user, ::ctx::check::Mut<request_id>)>,
+    context: ::ctx::Cx<'_, (user, ::ctx::check::Mut<request_id>)>,
     order: Order,
 ) -> Receipt {
     #[allow(unused_imports)]
@@ -25,13 +25,14 @@ pub fn process(
     impl ::ctx::check::Has<request_id> for propagate {}
     impl ::ctx::check::HasMut<request_id> for propagate {}
     #[allow(unused_mut)]
-    let mut __cx: ::ctx::Cx<'_, propagate> = __cx.__retype();
+    let mut context: ::ctx::Cx<'_, propagate> = context.__retype();
     #[allow(unused_variables)]
-    let __ctx_st = ::ctx::Cx::__storage(__cx);
+    let __ctx_st = ::ctx::Cx::__storage(context);
     let checked = (&&&::ctx::__private::Probe::new(validate))
-        .__call1(__cx.__m(), &order);
+        .__call1(context.__m(), &order);
     let total = (&&&::ctx::__private::Probe::new(pricing::total))
-        .__call1(__cx.__m(), &checked);
-    (&&&::ctx::__private::Probe::new(Self::record)).__call2(__cx.__m(), &checked, total);
+        .__call1(context.__m(), &checked);
+    (&&&::ctx::__private::Probe::new(Self::record))
+        .__call2(context.__m(), &checked, total);
     checked.finish(total)
 }

@@ -14,28 +14,28 @@ fn __expansion() {
     let _ = {
         let __ctx_root = ::ctx::__private::RootStorage::new(RequestCtx::new(user_id));
         #[allow(unused_mut)]
-        let mut __cx = __ctx_root.cx();
+        let mut context = __ctx_root.cx();
         #[allow(unused_variables)]
-        let __ctx_st = ::ctx::Cx::__storage(__cx);
+        let __ctx_st = ::ctx::Cx::__storage(context);
         #[allow(unused_imports)]
         use ::ctx::__private::prelude::*;
         __ctx_root
             .instrument(async {
                 let order = {
-                    let __ctx_c = __cx.__m();
+                    let __ctx_c = context.__m();
                     let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                         (&&&::ctx::__private::Probe::new(load_order))
-                            .__call1(__cx.__m(), id),
+                            .__call1(context.__m(), id),
                     ))
                         .__bind_await(__ctx_c);
                     __ctx_fut
                 }
                     .await;
                 {
-                    let __ctx_c = __cx.__m();
+                    let __ctx_c = context.__m();
                     let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
                         (&&&::ctx::__private::Probe::new(handle))
-                            .__call1(__cx.__m(), order),
+                            .__call1(context.__m(), order),
                     ))
                         .__bind_await(__ctx_c);
                     __ctx_fut

@@ -13,12 +13,12 @@ fn __expansion() {
     let _ = {
         let __ctx_root = ::ctx::__private::RootStorage::new(AdminRoot::new());
         #[allow(unused_mut)]
-        let mut __cx = __ctx_root.cx();
+        let mut context = __ctx_root.cx();
         #[allow(unused_variables)]
-        let __ctx_st = ::ctx::Cx::__storage(__cx);
+        let __ctx_st = ::ctx::Cx::__storage(context);
         #[allow(unused_imports)]
         use ::ctx::__private::prelude::*;
-        let __ctx_ambient = ::ctx::__private::enter_cx(&__cx);
-        (&&&::ctx::__private::Probe::new(audit_login)).__call1(__cx.__m(), id)
+        let __ctx_ambient = ::ctx::__private::enter_cx(&context);
+        (&&&::ctx::__private::Probe::new(audit_login)).__call1(context.__m(), id)
     };
 }

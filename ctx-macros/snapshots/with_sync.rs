@@ -14,13 +14,13 @@ fn __expansion() {
     let _ = {
         let __ctx_root = ::ctx::__private::RootStorage::new(root);
         #[allow(unused_mut)]
-        let mut __cx = __ctx_root.cx();
+        let mut context = __ctx_root.cx();
         #[allow(unused_variables)]
-        let __ctx_st = ::ctx::Cx::__storage(__cx);
+        let __ctx_st = ::ctx::Cx::__storage(context);
         #[allow(unused_imports)]
         use ::ctx::__private::prelude::*;
-        let __ctx_ambient = ::ctx::__private::enter_cx(&__cx);
-        let token = (&&&::ctx::__private::Probe::new(read_token)).__call0(__cx.__m());
-        (&&&::ctx::__private::Probe::new(authenticate)).__call1(__cx.__m(), &token)
+        let __ctx_ambient = ::ctx::__private::enter_cx(&context);
+        let token = (&&&::ctx::__private::Probe::new(read_token)).__call0(context.__m());
+        (&&&::ctx::__private::Probe::new(authenticate)).__call1(context.__m(), &token)
     };
 }

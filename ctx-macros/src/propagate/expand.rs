@@ -19,10 +19,11 @@ pub(crate) fn cx_ident() -> Ident {
     cx_at(Span::call_site())
 }
 
-/// The hidden context, located at a use in the user's code: a borrow error
-/// then points there.
+/// The hidden context parameter, `context` (the name rustc shows in a
+/// borrow error; hygiene keeps it apart from any user `context`), located
+/// at a use in the user's code: a borrow error then points there.
 pub(crate) fn cx_at(at: Span) -> Ident {
-    Ident::new("__cx", Span::mixed_site().located_at(at))
+    Ident::new("context", Span::mixed_site().located_at(at))
 }
 
 /// The key-set type `(k1, Mut<k2>, )` of a function's hidden parameter.

@@ -1,6 +1,6 @@
-//! The shapes of `editions/shapes.rs` in an edition-2018 crate.
+//! The shapes of `editions/shapes/` in an edition-2018 crate.
 
-#[path = "../../shapes.rs"]
+#[path = "../../shapes/mod.rs"]
 pub mod shapes;
 
 #[test]

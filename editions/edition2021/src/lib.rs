@@ -1,6 +1,6 @@
-//! The shapes of `editions/shapes.rs` in an edition-2021 crate.
+//! The shapes of `editions/shapes/` in an edition-2021 crate.
 
-#[path = "../../shapes.rs"]
+#[path = "../../shapes/mod.rs"]
 pub mod shapes;
 
 #[test]

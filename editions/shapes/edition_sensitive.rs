@@ -1,6 +1,6 @@
-//! Function shapes whose expansion depends on the user's edition (the
-//! capture rules of `impl Trait`, elided lifetimes), built by one crate per
-//! edition. Each shape is called and its result checked.
+//! The first ten shapes: those whose expansion depends on the user's edition
+//! (the capture rules of `impl Trait`, elided lifetimes). They keep their own
+//! key and root.
 
 use std::future::Future;
 use std::pin::Pin;

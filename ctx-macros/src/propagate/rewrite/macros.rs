@@ -14,7 +14,20 @@ use syn::{Expr, Ident, Macro, Stmt, Token};
 use super::{Rewriter, hidden, segment_names};
 
 impl Rewriter {
-    /// `ctx::set!`, `ctx::bind!`, `ctx::with!`, `join!`/`try_join!`.
+    /// A future bound to the context where it is written (`ctx::bind!`, a
+    /// branch of `join!`): a propagated future gets the context, any other
+    /// is left as it is. It may be polled beside the body (a branch of
+    /// `select!`), so it is not top-level.
+    pub(super) fn bound_branch(&mut self, mut e: Expr) -> Expr {
+        self.closures += 1;
+        self.pinned(|rw| rw.visit_expr_mut(&mut e));
+        let bound = self.await_bound(e);
+        self.closures -= 1;
+        bound
+    }
+
+    /// `ctx::set!`, `ctx::bind!`, `ctx::with!`, `join!`/`try_join!`,
+    /// `select!`.
     pub(super) fn rewrite_macro(&mut self, mac: &Macro) -> Option<Expr> {
         let segs = segment_names(&mac.path);
         let (first, last) = (segs.first()?.as_str(), segs.last()?.as_str());
@@ -26,14 +39,12 @@ impl Rewriter {
                     Ok(e) => e,
                     Err(e) => return Some(error_expr(e)),
                 };
-                let mut e = e;
-                // A bound future may be polled beside the body (a branch of
-                // `select!`): it is not top-level.
-                self.closures += 1;
-                self.pinned(|rw| rw.visit_expr_mut(&mut e));
-                let bound = self.await_bound(e);
-                self.closures -= 1;
-                Some(bound)
+                Some(self.bound_branch(e))
+            }
+            "select" if segs.len() == 1 || (segs.len() == 2 && first == "tokio") => {
+                let tokens = self.rewrite_select(mac)?;
+                let path = &mac.path;
+                Some(syn::parse_quote_spanned!(mac.span()=> #path! { #tokens }))
             }
             "with" if ours => {
                 self.used();
@@ -75,10 +86,18 @@ impl Rewriter {
                 let message = (matches!(last, "assert" | "debug_assert") && args.len() == 1)
                     .then(|| assertion_text(mac));
                 let exclusive = self.exclusive.get();
-                let pin = usize::from(matches!(last, "join" | "try_join"));
+                let join = matches!(last, "join" | "try_join");
+                let pin = usize::from(join);
                 self.pin += pin;
                 for a in &mut args {
-                    self.visit_expr_mut(a);
+                    if join {
+                        // Each branch is a future polled beside the others:
+                        // a propagated call there is bound as by `bind!`.
+                        *a = self
+                            .bound_branch(std::mem::replace(a, Expr::Verbatim(TokenStream::new())));
+                    } else {
+                        self.visit_expr_mut(a);
+                    }
                 }
                 self.pin -= pin;
                 // A format string's inline `{user}`: a binding around the

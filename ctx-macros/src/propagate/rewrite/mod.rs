@@ -19,6 +19,7 @@
 mod boundary;
 mod macros;
 mod reads;
+mod select;
 mod syntax;
 
 use std::collections::HashSet;

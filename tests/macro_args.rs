@@ -1,0 +1,94 @@
+//! Propagated calls written inside macro arguments get the context as
+//! anywhere else: the branches of `join!`/`try_join!` and the futures of
+//! `select!` are bound like `ctx::bind!`, and `select!`'s preconditions
+//! and handlers are rewritten as ordinary code, with no edit at the call.
+
+ctx::keys! {
+    pub user: String;
+    pub hits: u32;
+}
+
+#[derive(ctx::ContextFields)]
+struct Req {
+    user: String,
+    hits: u32,
+}
+
+#[ctx::propagate(user)]
+async fn who(i: u32) -> String {
+    tokio::task::yield_now().await;
+    format!("{}{i}", *user)
+}
+
+#[ctx::propagate(mut hits)]
+async fn hit() -> Result<u32, String> {
+    let v = *hits + 1;
+    ctx::set!(hits, v);
+    Ok(v)
+}
+
+#[ctx::propagate(user, mut hits)]
+async fn branches() -> (String, String, u32, u32) {
+    let later = who(2);
+    let (a, b) = tokio::join!(who(1), later);
+    let (h,) = tokio::try_join!(hit()).unwrap();
+    (a, b, h, *hits)
+}
+
+#[test]
+fn join_branches_are_bound_to_the_context() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let req = Req {
+        user: "ann".into(),
+        hits: 1,
+    };
+    let out = rt.block_on(req.scope(branches()));
+    assert_eq!(out, ("ann1".into(), "ann2".into(), 2, 2));
+}
+
+#[ctx::propagate(user)]
+async fn ready_now(i: u32) -> String {
+    format!("{}{i}", *user)
+}
+
+#[ctx::propagate(user, mut hits)]
+async fn first_of(rx: &mut tokio::sync::mpsc::Receiver<u32>, ready: bool) -> String {
+    tokio::select! {
+        biased;
+        s = ready_now(7), if ready && *hits > 0 => {
+            ctx::set!(hits, *hits + 10);
+            format!("{s}/{}", *hits)
+        }
+        Some(user) = rx.recv() => format!("msg {user} for {}", *hits),
+        else => format!("none for {}", *user),
+    }
+}
+
+#[ctx::propagate(user, mut hits)]
+async fn shutdown_loop(mut rx: tokio::sync::mpsc::Receiver<u32>) -> Vec<String> {
+    let mut seen = Vec::new();
+    seen.push(first_of(&mut rx, true).await);
+    seen.push(first_of(&mut rx, false).await);
+    // The sender is gone and the channel empty: every branch is disabled.
+    seen.push(first_of(&mut rx, false).await);
+    seen.push(format!("hits {}", *hits));
+    seen
+}
+
+#[test]
+fn select_branches_get_the_context_and_handlers_may_write() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    rt.block_on(tx.send(5)).unwrap();
+    drop(tx);
+    let req = Req {
+        user: "bob".into(),
+        hits: 1,
+    };
+    let out = rt.block_on(req.scope(shutdown_loop(rx)));
+    assert_eq!(out, ["bob7/11", "msg 5 for 11", "none for bob", "hits 11"]);
+}

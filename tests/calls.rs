@@ -172,3 +172,49 @@ fn a_failing_assert_prints_the_condition_as_written() {
         .unwrap_or_default();
     assert_eq!(msg, "assertion failed: *user == name");
 }
+
+// An early `return` in an async body coerces to the declared output, as
+// in a plain async fn (`&String` to `&str`, `Box<u32>` to `Box<dyn _>`).
+struct Named {
+    name: String,
+}
+
+impl Named {
+    #[ctx::propagate(user)]
+    async fn pick<'a>(&'a self, other: &'a str) -> &'a str {
+        if user.len() == 3 {
+            return &self.name;
+        }
+        other
+    }
+}
+
+#[ctx::propagate(user)]
+async fn boxed(n: u32) -> Box<dyn std::fmt::Display> {
+    if n == 0 {
+        return Box::new(user.clone());
+    }
+    Box::new(n)
+}
+
+#[ctx::propagate(user)]
+async fn early_returns(named: &Named) -> (String, String, String) {
+    let picked = named.pick("other").await.to_string();
+    (
+        picked,
+        boxed(0).await.to_string(),
+        boxed(2).await.to_string(),
+    )
+}
+
+#[test]
+fn early_returns_in_async_bodies_coerce_to_the_declared_output() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let named = Named { name: "nm".into() };
+    let out = rt.block_on(req("ann", 1).scope(early_returns(&named)));
+    assert_eq!(out, ("nm".into(), "ann".into(), "2".into()));
+    let out = rt.block_on(req("bobby", 1).scope(early_returns(&named)));
+    assert_eq!(out, ("other".into(), "bobby".into(), "2".into()));
+}

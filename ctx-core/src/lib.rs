@@ -66,6 +66,13 @@ pub mod __private {
         f
     }
 
+    /// A value of any type, for a `return` that is never taken (it fixes
+    /// an `async` block's output type).
+    #[inline(always)]
+    pub fn never<T>() -> T {
+        unreachable!("a return that fixes a type is never taken")
+    }
+
     /// Enters a storage for a synchronous body.
     #[inline]
     pub fn enter_cx<W>(cx: &Cx<'_, W>) -> Enter {

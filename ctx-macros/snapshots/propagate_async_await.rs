@@ -31,6 +31,10 @@ fn handle(
         Result<Receipt, Error>,
         _,
     >(async move {
+        #[allow(unreachable_code)]
+        if false {
+            return ::ctx::__private::never::<Result<Receipt, Error>>();
+        }
         #[allow(unused_imports)]
         use ::ctx::__private::prelude::*;
         #[allow(non_camel_case_types)]

@@ -99,6 +99,7 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
 
     if is_async {
         sig.asyncness = None;
+        let never = matches!(&sig.output, ReturnType::Type(_, t) if matches!(**t, Type::Never(_)));
         let output = match &sig.output {
             ReturnType::Default => quote!(()),
             // `!` may only be written as a return type on stable Rust; as
@@ -132,15 +133,29 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
             let own = Ident::new("__own", Span::mixed_site());
             // Tell inference the body's output type before it checks the
             // body, so `?` and `.into()` resolve as in a plain async fn.
-            let typed = if rewrite::contains_impl_trait(&sig_output_type(&output)) {
+            let opaque = rewrite::contains_impl_trait(&sig_output_type(&output));
+            let typed = if opaque {
                 quote!(::ctx::__private::typed::<_, _>)
             } else {
                 quote_spanned!(ret_span=> ::ctx::__private::typed::<#output, _>)
             };
+            // The first `return` of an `async` block fixes its type; this
+            // one, never taken, fixes it to the declared output, so later
+            // `return`s coerce (`&String` to `&str`, `Box<T>` to
+            // `Box<dyn Trait>`) as in a plain async fn.
+            let first_return = (!opaque && !never).then(|| {
+                quote_spanned! {ret_span=>
+                    #[allow(unreachable_code)]
+                    if false {
+                        return ::ctx::__private::never::<#output>();
+                    }
+                }
+            });
             let stmts = &b.stmts;
             quote! {{
                 #errors
                 ::ctx::__private::Requires::new(move |#own: ::ctx::__private::Owned<#n>| #typed(async move {
+                    #first_return
                     #prelude
                     #witness
                     #[allow(unused_mut)]

@@ -92,3 +92,39 @@ fn select_branches_get_the_context_and_handlers_may_write() {
     let out = rt.block_on(req.scope(shutdown_loop(rx)));
     assert_eq!(out, ["bob7/11", "msg 5 for 11", "none for bob", "hits 11"]);
 }
+
+#[ctx::propagate(user)]
+fn tag(n: usize) -> String {
+    format!("{}{n}", *user)
+}
+
+#[ctx::propagate(user)]
+fn expression_macros() -> (Vec<String>, String, String, bool, bool) {
+    let repeated = vec![tag(1); 2];
+    // A named argument called like a key is the macro's own name.
+    let named = format!("{user}-{n}", user = 5, n = tag(2));
+    let inline = format!("{user}!");
+    let guarded = matches!(Some(3), Some(n) if user.len() == n);
+    // The pattern's binding shadows the key in the guard.
+    let shadowed = matches!(Some(1), Some(user) if user == 1);
+    (repeated, named, inline, guarded, shadowed)
+}
+
+#[test]
+fn vec_repeat_named_format_arguments_and_matches_guards() {
+    let req = Req {
+        user: "ann".into(),
+        hits: 0,
+    };
+    let out = ctx::with!(req, { expression_macros() });
+    assert_eq!(
+        out,
+        (
+            vec!["ann1".to_string(), "ann1".to_string()],
+            "5-ann2".to_string(),
+            "ann!".to_string(),
+            true,
+            true
+        )
+    );
+}

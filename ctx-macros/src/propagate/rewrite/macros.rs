@@ -58,18 +58,31 @@ impl Rewriter {
                 )
             }
             "matches" if segs.len() == 1 || first == "std" || first == "core" => {
-                // `matches!(scrutinee, pattern)`: the scrutinee is an
-                // expression; the pattern is left alone.
+                // `matches!(scrutinee, pattern if guard)`: the scrutinee
+                // and the guard are expressions; the pattern's bindings
+                // shadow keys in the guard.
                 let parser = |input: syn::parse::ParseStream| {
                     let e: Expr = input.parse()?;
                     let comma: Token![,] = input.parse()?;
-                    let rest: TokenStream = input.parse()?;
-                    Ok((e, comma, rest))
+                    let pat = syn::Pat::parse_multi_with_leading_vert(input)?;
+                    let guard = match input.parse::<Option<Token![if]>>()? {
+                        Some(_) => Some(input.parse::<Expr>()?),
+                        None => None,
+                    };
+                    input.parse::<Option<Token![,]>>()?;
+                    Ok((e, comma, pat, guard))
                 };
-                let (mut e, comma, rest) = parser.parse2(mac.tokens.clone()).ok()?;
+                let (mut e, comma, pat, guard) = parser.parse2(mac.tokens.clone()).ok()?;
                 self.visit_expr_mut(&mut e);
+                let guard = guard.map(|mut g| {
+                    let mark = self.scope_start();
+                    self.bind(&pat);
+                    self.visit_expr_mut(&mut g);
+                    self.scope_end(mark);
+                    quote!(if #g)
+                });
                 let path = &mac.path;
-                Some(syn::parse_quote_spanned!(mac.span()=> #path!(#e #comma #rest)))
+                Some(syn::parse_quote_spanned!(mac.span()=> #path!(#e #comma #pat #guard)))
             }
             "join" | "try_join" | "format" | "format_args" | "print" | "println" | "eprint"
             | "eprintln" | "write" | "writeln" | "panic" | "assert" | "assert_eq" | "assert_ne"
@@ -77,10 +90,26 @@ impl Rewriter {
             | "unimplemented" | "unreachable"
                 if first != "rayon" =>
             {
+                if last == "vec"
+                    && let Ok((mut elem, semi, mut len)) = (|input: syn::parse::ParseStream| {
+                        Ok((input.parse::<Expr>()?, input.parse::<Token![;]>()?, input.parse::<Expr>()?))
+                    })
+                    .parse2(mac.tokens.clone())
+                {
+                    // `vec![elem; len]`.
+                    self.visit_expr_mut(&mut elem);
+                    self.visit_expr_mut(&mut len);
+                    let path = &mac.path;
+                    return Some(syn::parse_quote_spanned!(mac.span()=> #path![#elem #semi #len]));
+                }
                 let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
                 let Ok(mut args) = parser.parse2(mac.tokens.clone()) else {
                     return None;
                 };
+                // A named format argument (`user = expr`) is a name of the
+                // macro's, not a key: only its value is rewritten, and the
+                // format string's `{user}` means it.
+                let mut named = Vec::new();
                 // `assert!(cond)` prints its condition: the one written,
                 // not the rewritten one.
                 let message = (matches!(last, "assert" | "debug_assert") && args.len() == 1)
@@ -90,7 +119,13 @@ impl Rewriter {
                 let pin = usize::from(join);
                 self.pin += pin;
                 for a in &mut args {
-                    if join {
+                    if let Expr::Assign(assign) = a
+                        && let Expr::Path(p) = &*assign.left
+                        && let Some(name) = p.path.get_ident()
+                    {
+                        named.push(name.to_string());
+                        self.visit_expr_mut(&mut assign.right);
+                    } else if join {
                         // Each branch is a future polled beside the others:
                         // a propagated call there is bound as by `bind!`.
                         *a = self
@@ -105,7 +140,10 @@ impl Rewriter {
                 // takes it mutably.
                 let pin = usize::from(self.exclusive.get() > exclusive);
                 self.pin += pin;
+                let mark = self.scope_start();
+                self.shadowed.extend(named);
                 let bindings = self.macro_bindings(&mac.tokens, false);
+                self.scope_end(mark);
                 self.pin -= pin;
                 let path = &mac.path;
                 let args = args.into_iter();

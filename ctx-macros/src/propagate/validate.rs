@@ -34,6 +34,7 @@ pub(crate) fn parse_item(item: TokenStream) -> syn::Result<FnItem> {
         ));
     };
     check(&f.sig)?;
+    check_fixed_signature(&f.sig)?;
     check_attrs(&f.attrs)?;
     check_entry_point(&f)?;
     Ok(f)
@@ -105,4 +106,59 @@ fn check(sig: &Signature) -> syn::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The last path segment of a type, through references.
+fn type_name(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Reference(r) => type_name(&r.elem),
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// The methods of standard traits whose signature the trait fixes
+/// (`Display::fmt`, `Drop::drop`, `Future::poll`, `Clone::clone`,
+/// `Deref::deref`, `Hash::hash`): a hidden parameter would not match the
+/// trait's declaration, so rustc would only say "has 3 parameters but the
+/// declaration in trait has 2".
+fn check_fixed_signature(sig: &Signature) -> syn::Result<()> {
+    let name = sig.ident.to_string();
+    let typed: Vec<String> = sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(t) => type_name(&t.ty),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let receiver = sig.receiver().is_some();
+    let output = match &sig.output {
+        syn::ReturnType::Type(_, t) => quote::ToTokens::to_token_stream(t).to_string(),
+        syn::ReturnType::Default => String::new(),
+    };
+    let generics = quote::ToTokens::to_token_stream(&sig.generics).to_string();
+    let fixed_by = match name.as_str() {
+        "fmt" if typed.iter().any(|t| t == "Formatter") => Some("`Display`/`Debug`"),
+        "drop" if receiver && typed.is_empty() => Some("`Drop`"),
+        n if n.starts_with("poll") && receiver && typed.iter().any(|t| t == "Context") => {
+            Some("`Future`/`Stream`/`AsyncRead`/...")
+        }
+        "clone" if receiver && typed.is_empty() && output == "Self" => Some("`Clone`"),
+        "deref" | "deref_mut" if receiver && output.contains("Target") => Some("`Deref`"),
+        "hash" if receiver && generics.contains("Hasher") => Some("`Hash`"),
+        _ => None,
+    };
+    match fixed_by {
+        Some(t) => Err(syn::Error::new_spanned(
+            &sig.ident,
+            format!(
+                "#[propagate] cannot be used on `{name}`: it implements a method of {t}, whose \
+                 signature the trait fixes, so it cannot take the context as a hidden parameter; \
+                 remove #[propagate] and read values with `ctx::current::<key>()`, which sees \
+                 the context the caller runs in"
+            ),
+        )),
+        None => Ok(()),
+    }
 }

@@ -128,3 +128,56 @@ fn vec_repeat_named_format_arguments_and_matches_guards() {
         )
     );
 }
+
+// The arguments of `tracing` event and span macros: field values, `?`/`%`
+// expressions and format arguments may call propagated functions and read
+// keys; a bare key keeps its name as the field's.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[ctx::propagate(user, mut hits)]
+fn logs() -> (u32, String) {
+    tracing::info!(target: "svc", tagged = %tag(1), ?user, len = user.len(), "seen {} {}", tag(2), *hits);
+    let span = tracing::info_span!("req", who = %tag(3));
+    let _entered = span.enter();
+    ctx::set!(hits, *hits + 1);
+    tracing::warn!(%user, "after {}", *hits);
+    // An inline `{user}` beside a call, in a function that may write.
+    let line = format!("{user}:{}", tag(4));
+    (*hits, line)
+}
+
+#[test]
+fn tracing_macro_arguments_get_the_context() {
+    let out = Captured::default();
+    let writer = out.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_target(true)
+        .without_time()
+        .finish();
+    let req = Req {
+        user: "ann".into(),
+        hits: 4,
+    };
+    let hits = tracing::subscriber::with_default(subscriber, || ctx::with!(req, { logs() }));
+    assert_eq!(hits, (5, "ann:ann4".to_string()));
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains(r#"svc: seen ann2 4 tagged=ann1 user="ann" len=3"#),
+        "{text}"
+    );
+    assert!(text.contains("req{who=ann3}"), "{text}");
+    assert!(text.contains("after 5 user=ann"), "{text}");
+}

@@ -84,6 +84,20 @@ impl Rewriter {
                 let path = &mac.path;
                 Some(syn::parse_quote_spanned!(mac.span()=> #path!(#e #comma #pat #guard)))
             }
+            _ if super::tracing::is_tracing_macro(first, last, segs.len()) => {
+                let exclusive = self.exclusive.get();
+                let args = self.rewrite_tracing(mac)?;
+                // A bare key (`?user`) is read through a binding around the
+                // macro, which must not borrow the context if an argument
+                // takes it mutably.
+                let pin = usize::from(self.exclusive.get() > exclusive);
+                self.pin += pin;
+                let bindings = self.macro_bindings(&mac.tokens, true);
+                self.pin -= pin;
+                let path = &mac.path;
+                let call = quote_spanned!(mac.span()=> #path!(#args));
+                Some(syn::parse_quote_spanned!(mac.span()=> { #bindings #call }))
+            }
             "join" | "try_join" | "format" | "format_args" | "print" | "println" | "eprint"
             | "eprintln" | "write" | "writeln" | "panic" | "assert" | "assert_eq" | "assert_ne"
             | "debug_assert" | "debug_assert_eq" | "debug_assert_ne" | "vec" | "dbg" | "todo"
@@ -92,7 +106,11 @@ impl Rewriter {
             {
                 if last == "vec"
                     && let Ok((mut elem, semi, mut len)) = (|input: syn::parse::ParseStream| {
-                        Ok((input.parse::<Expr>()?, input.parse::<Token![;]>()?, input.parse::<Expr>()?))
+                        Ok((
+                            input.parse::<Expr>()?,
+                            input.parse::<Token![;]>()?,
+                            input.parse::<Expr>()?,
+                        ))
                     })
                     .parse2(mac.tokens.clone())
                 {

@@ -21,6 +21,7 @@ mod macros;
 mod reads;
 mod select;
 mod syntax;
+mod tracing;
 
 use std::collections::HashSet;
 

@@ -134,8 +134,26 @@ impl Rewriter {
                 }
             }
         });
+        let in_closure = self.closures > 0 && self.readonly == 0;
+        let pinned = self.mutable && !in_closure && (self.pin > 0 || self.statement_takes_cx);
         let lets = found.iter().map(|k| {
             let id = &k.ident;
+            if pinned {
+                // The pinned value must outlive the binding's statement.
+                let (p, st) = (&k.path, hidden("__ctx_st"));
+                let pin = hidden(&format!("__ctx_pin_{id}"));
+                let get = if self.checked {
+                    let w = crate::propagate::expand::witness_ident();
+                    quote_spanned!(id.span()=> ::ctx::__private::pinned::<#p, #w>(#st))
+                } else {
+                    quote_spanned!(id.span()=> ::ctx::__private::pinned_unchecked::<#p>(#st))
+                };
+                return quote! {
+                    let #pin = #get;
+                    #[allow(unused_variables)]
+                    let #id = #pin.__get();
+                };
+            }
             let read = self.read(k, id.span());
             quote! {
                 #[allow(unused_variables)]

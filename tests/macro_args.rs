@@ -181,3 +181,40 @@ fn tracing_macro_arguments_get_the_context() {
     assert!(text.contains("req{who=ann3}"), "{text}");
     assert!(text.contains("after 5 user=ann"), "{text}");
 }
+
+// A future handed to `timeout` or `Box::pin` is bound to the context where
+// it is written, as by `ctx::bind!`.
+#[ctx::propagate(user, mut hits)]
+async fn count_up(n: u32) -> String {
+    tokio::task::yield_now().await;
+    ctx::set!(hits, *hits + n);
+    format!("{}:{}", *user, *hits)
+}
+
+#[ctx::propagate(user, mut hits)]
+fn boxed_count(n: u32) -> std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send>> {
+    Box::pin(count_up(n))
+}
+
+#[ctx::propagate(user, mut hits)]
+async fn futures_handed_on() -> (String, String, u32) {
+    let timed = tokio::time::timeout(std::time::Duration::from_secs(5), count_up(1))
+        .await
+        .unwrap();
+    let boxed = boxed_count(10).await;
+    (timed, boxed, *hits)
+}
+
+#[test]
+fn futures_handed_to_timeout_and_box_pin_carry_the_context() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let req = Req {
+        user: "cy".into(),
+        hits: 0,
+    };
+    let out = rt.block_on(req.scope(futures_handed_on()));
+    assert_eq!(out, ("cy:1".into(), "cy:11".into(), 11));
+}

@@ -10,7 +10,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, ExprClosure, ExprMethodCall};
 
 use super::syntax::{hole, splice};
-use super::{Chain, Rewriter, cx_ident, hidden, segment_names, starts_with_let};
+use super::{Chain, Rewriter, cx_at, cx_ident, hidden, segment_names, starts_with_let};
 
 impl Rewriter {
     /// The child closure of a `'static` closure boundary. A callee that is
@@ -130,6 +130,17 @@ impl Rewriter {
                 let fork = self.fork();
                 quote!({ #fork let #h = #func(#f); #fk.__join_tokio(#h) })
             }
+            // Calls that take a future to run later: a propagated future
+            // there is bound to the context, as by `ctx::bind!`.
+            "timeout" | "timeout_at" if call.args.len() == 2 => {
+                let d = &call.args[0];
+                let f = self.bound_later(&call.args[1]);
+                quote!(#func(#d, #f))
+            }
+            "pin" if segs.len() == 2 && segs[0] == "Box" => {
+                let f = self.bound_later(one_arg()?);
+                quote!(#func(#f))
+            }
             "block_on" => {
                 let f = self.bind_here(one_arg()?);
                 let x = hidden("__ctx_f");
@@ -165,6 +176,26 @@ impl Rewriter {
             _ => return None,
         };
         Some(syn::parse_quote_spanned!(call.span()=> #out))
+    }
+
+    /// A future handed to code that polls it later (`timeout(d, f())`,
+    /// `Box::pin(f())`): a propagated future is bound to the context, any
+    /// other is left as it is. As with `ctx::bind!`, the context is not
+    /// top-level: the future may be polled while the body holds a read.
+    fn bound_later(&self, arg: &Expr) -> TokenStream {
+        self.used();
+        let cx = cx_at(arg.span());
+        let cx = if self.readonly > 0 {
+            quote!(::ctx::Cx::__readonly(#cx))
+        } else if self.mutable {
+            quote!(#cx.__c())
+        } else {
+            quote!(#cx)
+        };
+        let c = hidden("__ctx_c");
+        quote_spanned! {arg.span()=>
+            { let #c = #cx; (&&::ctx::__private::AwaitProbe::new(#arg)).__bind_await(#c) }
+        }
     }
 
     /// A future handed to code that runs it (`block_on`): a propagated

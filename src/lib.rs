@@ -83,7 +83,15 @@ pub use ctx_macros::with;
 pub use ctx_macros::set;
 
 /// Binds a propagated future to the current context without awaiting it,
-/// e.g. to pass it to `tokio::time::timeout`.
+/// e.g. to hand it to a function that polls it (`join_all`,
+/// `FuturesUnordered::push`). `timeout(d, f())`, `Box::pin(f())` and the
+/// branches of `join!`/`select!` are bound without it.
+///
+/// Given a closure with no parameters (`ctx::bind!(move || ..)`), it gives
+/// the closure its own child context, a snapshot like a spawned thread's,
+/// so it is `'static` and can go to an executor ctx does not know
+/// (`pool.execute(..)`). Its changes stay in its own context: nothing
+/// joins it.
 ///
 /// ```
 /// ctx::keys! { pub user: String; }
@@ -92,13 +100,24 @@ pub use ctx_macros::set;
 /// #[ctx::propagate(user)]
 /// async fn who() -> String { user.clone() }
 /// #[ctx::propagate(user)]
-/// async fn bounded() -> String {
-///     let d = std::time::Duration::from_secs(1);
-///     tokio::time::timeout(d, ctx::bind!(who())).await.unwrap()
+/// async fn both() -> Vec<String> {
+///     let all = vec![ctx::bind!(who()), ctx::bind!(who())];
+///     let mut out = Vec::new();
+///     for f in all {
+///         out.push(f.await);
+///     }
+///     out
 /// }
-/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
-/// assert_eq!(Root { user: "ann".into() }.scope(bounded()).await, "ann");
+/// #[ctx::propagate(user)]
+/// fn later() -> Box<dyn FnOnce() -> String + Send + 'static> {
+///     // A `'static` closure, e.g. for a pool ctx does not know.
+///     Box::new(ctx::bind!(move || user.clone()))
+/// }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// assert_eq!(Root { user: "ann".into() }.scope(both()).await, ["ann", "ann"]);
 /// # });
+/// let job = ctx::with!(Root { user: "bo".into() }, { later() });
+/// assert_eq!(std::thread::spawn(job).join().unwrap(), "bo");
 /// ```
 pub use ctx_macros::bind;
 

@@ -96,3 +96,47 @@ fn static_closures_and_closure_locals_spawn_as_in_plain_rust() {
     let out = ctx::with!(req("bob", 1), { spawn_closure_locals() });
     assert_eq!(out, (5, "bob!".to_string()));
 }
+
+// An executor ctx does not know takes `'static` closures: `ctx::bind!`
+// gives one its own child context, like a spawned thread's. Its changes
+// stay in that context: nothing joins it.
+struct Pool {
+    jobs: std::sync::mpsc::Sender<Box<dyn FnOnce() + Send + 'static>>,
+}
+
+impl Pool {
+    fn execute(&self, job: impl FnOnce() + Send + 'static) {
+        self.jobs.send(Box::new(job)).unwrap();
+    }
+}
+
+#[ctx::propagate(mut user)]
+fn hand_to_pool(pool: &Pool, seen: std::sync::mpsc::Sender<String>) -> (String, String) {
+    pool.execute(ctx::bind!(move || {
+        let before = user.clone();
+        ctx::set!(user, format!("{before}+job"));
+        seen.send(format!("{before}/{}", *user)).unwrap();
+    }));
+    // A bound closure kept in a local is spawned as a closure.
+    let job = ctx::bind!(move || format!("{}!", *user));
+    let on_thread = std::thread::Builder::new().spawn(job).unwrap();
+    ctx::set!(user, "caller".to_string());
+    (user.clone(), on_thread.join().unwrap())
+}
+
+#[test]
+fn bound_closures_run_on_unknown_executors_with_their_own_context() {
+    let (jobs, queue) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+    let pool = Pool { jobs };
+    let (seen, results) = std::sync::mpsc::channel();
+    let caller = ctx::with!(req("ann", 1), { hand_to_pool(&pool, seen) });
+    assert_eq!(caller, ("caller".to_string(), "ann!".to_string()));
+    // The job runs later, on another thread, after its request ended.
+    let worker = std::thread::spawn(move || {
+        for job in queue.try_iter() {
+            job();
+        }
+    });
+    worker.join().unwrap();
+    assert_eq!(results.recv().unwrap(), "ann/ann+job");
+}

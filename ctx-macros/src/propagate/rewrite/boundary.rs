@@ -16,7 +16,7 @@ impl Rewriter {
     /// The child closure of a `'static` closure boundary. A callee that is
     /// not a closure or a path is evaluated here, in the parent, as plain
     /// Rust evaluates a call's arguments.
-    fn child_closure(&self, arg: &Expr) -> TokenStream {
+    pub(super) fn child_closure(&self, arg: &Expr) -> TokenStream {
         let own = hidden("__ctx_own");
         // A closure that uses the context mirrors it itself.
         let mirrored = matches!(arg, Expr::Closure(c) if mirrors(&c.body));
@@ -70,7 +70,7 @@ impl Rewriter {
 
     /// The child context of a spawn: `__ctx_fork` (kept by the spawner's
     /// side) and `__ctx_own` (moved into the child).
-    fn fork(&self) -> TokenStream {
+    pub(super) fn fork(&self) -> TokenStream {
         let (fork, own) = (hidden("__ctx_fork"), hidden("__ctx_own"));
         let new = self.new_fork();
         quote! {

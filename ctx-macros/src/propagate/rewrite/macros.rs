@@ -39,7 +39,22 @@ impl Rewriter {
                     Ok(e) => e,
                     Err(e) => return Some(error_expr(e)),
                 };
-                Some(self.bound_branch(e))
+                match e {
+                    // `ctx::bind!(move || ..)`: a closure for an executor
+                    // ctx does not know (`pool.execute(..)`), with its own
+                    // child context, like a spawned thread's.
+                    Expr::Closure(mut c) if c.inputs.is_empty() && c.asyncness.is_none() => {
+                        let mut e = Expr::Closure(c.clone());
+                        self.visit_expr_mut(&mut e);
+                        if let Expr::Closure(visited) = e {
+                            c = visited;
+                        }
+                        let closure = self.child_closure(&Expr::Closure(c));
+                        let fork = self.fork();
+                        Some(syn::parse_quote_spanned!(mac.span()=> { #fork #closure }))
+                    }
+                    e => Some(self.bound_branch(e)),
+                }
             }
             "select" if segs.len() == 1 || (segs.len() == 2 && first == "tokio") => {
                 let tokens = self.rewrite_select(mac)?;

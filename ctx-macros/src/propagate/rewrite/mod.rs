@@ -561,8 +561,13 @@ struct ClosureLocals<'a>(&'a mut HashSet<String>);
 
 impl Visit<'_> for ClosureLocals<'_> {
     fn visit_local(&mut self, l: &syn::Local) {
+        let bound_closure = |e: &Expr| {
+            matches!(e, Expr::Macro(m) if m.mac.path.segments.last().is_some_and(|s| s.ident == "bind")
+                && matches!(m.mac.parse_body::<Expr>(), Ok(Expr::Closure(_))))
+        };
         if let (syn::Pat::Ident(p), Some(init)) = (&l.pat, &l.init)
-            && matches!(&*init.expr, Expr::Closure(c) if c.asyncness.is_none())
+            && (matches!(&*init.expr, Expr::Closure(c) if c.asyncness.is_none())
+                || bound_closure(&init.expr))
         {
             self.0.insert(p.ident.to_string());
         }

@@ -1,10 +1,13 @@
 //! Async bodies: async methods returning borrows of `self`, callbacks held
 //! across awaits, nested roots (`with!` and `scope`) inside a propagated
 //! async fn, timers, labeled blocks around an await, `return` in closures,
-//! async closures, writes in async blocks, `select!` arms, callbacks handed
-//! to plain code.
+//! async closures, writes in async blocks, `select!` arms (propagated branch
+//! futures, preconditions and handlers that read a key, patterns that
+//! shadow one), callbacks handed to plain code, early returns that coerce
+//! to the declared output.
 
 use super::{ann, hits, runtime, user};
+use std::fmt::Display;
 use std::time::Duration;
 
 #[ctx::propagate(user)]
@@ -20,6 +23,13 @@ async fn tag_async(n: u32) -> String {
 fn bob() -> super::Req {
     super::Req {
         user: "bob".into(),
+        ..ann()
+    }
+}
+
+fn carol() -> super::Req {
+    super::Req {
+        user: "carol".into(),
         ..ann()
     }
 }
@@ -134,6 +144,43 @@ pub async fn abd14_write_across_awaits_in_loop() -> u32 {
     *hits
 }
 
+#[ctx::propagate(user)]
+pub async fn abd15_select_precondition_and_handler(first: bool) -> String {
+    tokio::select! {
+        biased;
+        s = tag_async(1), if first && !user.is_empty() => format!("{}/{}", s, *user),
+        n = tag_async(2) => format!("{}+{}", n, user.len()),
+    }
+}
+
+#[ctx::propagate(user)]
+pub async fn abd16_select_pattern_shadows_key(o: Option<u32>) -> String {
+    tokio::select! {
+        Some(user) = std::future::ready(o) => format!("{}{}", user, tag(0)),
+        else => tag(9),
+    }
+}
+
+impl Svc {
+    #[ctx::propagate(user)]
+    pub async fn abd17_early_return_coerces_borrow<'a>(&'a self, other: &'a str) -> &'a str {
+        if user.len() == 3 {
+            return &self.name;
+        }
+        tokio::task::yield_now().await;
+        other
+    }
+}
+
+#[ctx::propagate(user)]
+pub async fn abd18_early_return_coerces_box(n: u32) -> Box<dyn Display> {
+    if n == 0 {
+        return Box::new(user.clone());
+    }
+    let t = tag_async(n).await;
+    Box::new(t.len())
+}
+
 pub fn check() {
     let rt = runtime();
     rt.block_on(async {
@@ -142,11 +189,10 @@ pub fn check() {
             ann().scope(svc.abd01_async_borrow_of_self("x")).await,
             "svc"
         );
-        let carol = super::Req {
-            user: "carol".into(),
-            ..ann()
-        };
-        assert_eq!(carol.scope(svc.abd01_async_borrow_of_self("x")).await, "x");
+        assert_eq!(
+            carol().scope(svc.abd01_async_borrow_of_self("x")).await,
+            "x"
+        );
         assert_eq!(
             ann().scope(abd02_callback_across_await(|x| x * 3)).await,
             "ann36"
@@ -184,22 +230,46 @@ pub fn check() {
             .scope_returning(abd14_write_across_awaits_in_loop())
             .await;
         assert_eq!((out, root.hits), (6, 6));
+        assert_eq!(
+            ann()
+                .scope(abd15_select_precondition_and_handler(true))
+                .await,
+            "ann1/ann"
+        );
+        assert_eq!(
+            ann()
+                .scope(abd15_select_precondition_and_handler(false))
+                .await,
+            "ann2+3"
+        );
+        assert_eq!(
+            bob().scope(abd16_select_pattern_shadows_key(Some(4))).await,
+            "4bob0"
+        );
+        assert_eq!(
+            bob().scope(abd16_select_pattern_shadows_key(None)).await,
+            "bob9"
+        );
+        assert_eq!(
+            ann()
+                .scope(svc.abd17_early_return_coerces_borrow("x"))
+                .await,
+            "svc"
+        );
+        assert_eq!(
+            carol()
+                .scope(svc.abd17_early_return_coerces_borrow("x"))
+                .await,
+            "x"
+        );
+        let shown = |b: Box<dyn Display>| b.to_string();
+        assert_eq!(
+            shown(ann().scope(abd18_early_return_coerces_box(0)).await),
+            "ann"
+        );
+        assert_eq!(
+            shown(carol().scope(abd18_early_return_coerces_box(2)).await),
+            "6"
+        );
     });
 }
-
-// Not yet supported (valid Rust that fails with `#[ctx::propagate]`):
-//
-// An early `return` in a propagated async fn whose value needs a coercion
-// to the declared return type: the body's type is taken from the first
-// `return` (error[E0308]: mismatched types, expected `&String`, found
-// `&str`; error[E0271]: expected `{async block}` to be a future that
-// resolves to `&str`, but it resolves to `&String`). The same with
-// `return Box::new(x)` in a fn returning `Box<dyn Display>`:
-//
-//     #[ctx::propagate(user)]
-//     async fn pick<'a>(&'a self, other: &'a str) -> &'a str {
-//         if user.len() == 3 {
-//             return &self.name;
-//         }
-//         other
-//     }

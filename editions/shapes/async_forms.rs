@@ -1,8 +1,9 @@
 //! Async forms: async fns and methods (`&self`, `&mut self`, `self`,
 //! `Arc<Self>`, trait methods), async blocks, `.await` chains, `join!` and
-//! `try_join!`, `ctx::bind!` for futures not awaited where they are made
-//! (timeouts, stored and boxed futures, recursion), sync fns returning
-//! `impl Future`, async fns with references, generics and patterns.
+//! `try_join!` (with and without `ctx::bind!`), `ctx::bind!` for futures not
+//! awaited where they are made (timeouts, stored and boxed futures,
+//! recursion), sync fns returning `impl Future`, async fns with references,
+//! generics and patterns.
 
 use super::{ann, hits, runtime, user};
 use std::fmt::Display;
@@ -243,6 +244,24 @@ pub async fn asy31_async_block_returning_result() -> Result<u64, std::num::Parse
     fut.await
 }
 
+#[ctx::propagate(user)]
+pub async fn asy32_join_without_bind(s: &Svc) -> (String, String, String) {
+    tokio::join!(asy01_async_fn(), tag_async(2), s.asy04_async_method_ref())
+}
+
+#[ctx::propagate(user)]
+pub async fn asy33_try_join_without_bind() -> Result<u64, std::num::ParseIntError> {
+    let (a, b) = tokio::try_join!(parse_async("1"), parse_async("2"))?;
+    Ok(a * 10 + b)
+}
+
+#[ctx::propagate(user)]
+pub async fn asy34_join_stored_future() -> String {
+    let later = tag_async(3);
+    let (a, b) = tokio::join!(later, async { tag_async(4).await + &tag(5) });
+    format!("{}|{}", a, b)
+}
+
 fn svc(name: &str) -> Svc {
     Svc {
         name: name.into(),
@@ -340,18 +359,24 @@ pub fn check() {
             ann().scope(asy31_async_block_returning_result()).await,
             Ok(14)
         );
+        assert_eq!(
+            ann().scope(asy32_join_without_bind(&s)).await,
+            ("ann".into(), "ann2".into(), "svc for ann".into())
+        );
+        assert_eq!(ann().scope(asy33_try_join_without_bind()).await, Ok(45));
+        let carol = super::Req {
+            user: "carol".into(),
+            ..ann()
+        };
+        assert_eq!(carol.scope(asy33_try_join_without_bind()).await, Ok(67));
+        assert_eq!(
+            ann().scope(asy34_join_stored_future()).await,
+            "ann3|ann4ann5"
+        );
     });
 }
 
 // Not yet supported (valid Rust that fails with `#[ctx::propagate]`):
-//
-// Propagated futures as the arguments of `tokio::join!`/`try_join!`
-// without `ctx::bind!` (error[E0277]: this propagated future is used
-// without a context), although the README lists `join!` among the macros
-// whose arguments are rewritten; `asy17`/`asy18` bind them:
-//
-//     #[ctx::propagate(user)]
-//     async fn both() -> (String, String) { tokio::join!(who(), who()) }
 //
 // Edition 2024 only: a sync fn returning `impl Trait` captures the hidden
 // context's lifetime, so its value cannot leave the root or outlive a

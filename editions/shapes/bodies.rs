@@ -1,8 +1,8 @@
 //! Bodies: closures, iterator adapters calling propagated fns, loops,
 //! labeled breaks and blocks, `match`, `if let`, `while let`, `let else`,
 //! early return, nested fns (plain and propagated), recursion, the standard
-//! macros (`format!`, `vec!`, `assert*!`, `matches!`, `write!`), `unsafe`
-//! blocks, consts and statics in the body.
+//! macros (`format!`, `vec!` in both forms, `assert*!`, `matches!`,
+//! `write!`), `unsafe` blocks, consts and statics in the body.
 
 use super::{ann, request_id, user};
 use std::fmt::Write;
@@ -351,6 +351,11 @@ pub fn bod40_result_map_err(s: &str) -> Result<u32, String> {
     s.parse::<u32>().map_err(|_| tag(0))
 }
 
+#[ctx::propagate(user)]
+pub fn bod41_vec_repeat_with_calls() -> (Vec<String>, Vec<u32>) {
+    (vec![tag(3); 2], vec![name_len(); user.len() - 1])
+}
+
 pub fn check() {
     assert_eq!(ctx::with!(ann(), { bod01_closure_reads_key() }), "aannbann");
     assert_eq!(ctx::with!(ann(), { bod02_move_closure_reads_key() }), 6);
@@ -439,13 +444,16 @@ pub fn check() {
         ctx::with!(ann(), { bod40_result_map_err("x") }),
         Err("ann0".to_string())
     );
+    assert_eq!(
+        ctx::with!(ann(), { bod41_vec_repeat_with_calls() }),
+        (vec!["ann3".to_string(), "ann3".to_string()], vec![3, 3])
+    );
+    let carol = super::Req {
+        user: "carol".into(),
+        ..ann()
+    };
+    assert_eq!(
+        ctx::with!(carol, { bod41_vec_repeat_with_calls() }),
+        (vec!["carol3".to_string(), "carol3".to_string()], vec![5; 4])
+    );
 }
-
-// Not yet supported (valid Rust that fails with `#[ctx::propagate]`):
-//
-// A call in the repeat form of `vec!` is not rewritten (error[E0061]: this
-// function takes 2 arguments but 1 argument was supplied); `vec![a, b]`
-// is:
-//
-//     #[ctx::propagate(user)]
-//     fn repeated() -> Vec<String> { vec![tag(3); 2] }

@@ -3,7 +3,8 @@
 //! local `FnOnce` closures and boxed `FnOnce`s, `FnMut` parameters, closures
 //! stored in fields, nested closures, closures handed to plain fns, paths
 //! through `self::`, `super::` and `crate::`, generic fns with turbofish,
-//! `T::assoc()` on a type parameter, std macros by path.
+//! `T::assoc()` on a type parameter, std macros by path, calls in the guard
+//! of `matches!`.
 
 use super::{ann, user};
 
@@ -146,6 +147,14 @@ pub fn cal15_call_result_as_callee() -> String {
     make("x")(1)
 }
 
+#[ctx::propagate(user)]
+pub fn cal16_call_in_matches_guard(prefix: &str) -> (bool, bool) {
+    (
+        matches!(Some(3), Some(n) if tag(n).starts_with(prefix)),
+        std::matches!(Some(prefix), Some(p) if tag(1) == format!("{}1", p)),
+    )
+}
+
 pub fn check() {
     assert_eq!(ctx::with!(ann(), { nested::cal01_super_path() }), "ann1");
     assert_eq!(
@@ -198,6 +207,18 @@ pub fn check() {
         ctx::with!(ann(), { cal15_call_result_as_callee() }),
         "xann1"
     );
+    assert_eq!(
+        ctx::with!(ann(), { cal16_call_in_matches_guard("ann") }),
+        (true, true)
+    );
+    let bob = super::Req {
+        user: "bob".into(),
+        ..ann()
+    };
+    assert_eq!(
+        ctx::with!(bob, { cal16_call_in_matches_guard("ann") }),
+        (false, false)
+    );
 }
 
 // Not yet supported (valid Rust that fails with `#[ctx::propagate]`):
@@ -210,11 +231,8 @@ pub fn check() {
 //     fn by_value() -> Vec<String> { (1..3).map(tag).collect() }
 //
 // Calls in the arguments of a local `macro_rules!` (documented: call the
-// propagated fn outside the macro), and in the guard of `matches!` (only
-// its scrutinee is rewritten); both fail with a bare error[E0061] "this
+// propagated fn outside the macro) fail with a bare error[E0061] "this
 // function takes 2 arguments but 1 argument was supplied":
 //
 //     #[ctx::propagate(user)]
 //     fn in_local_macro() -> String { twice!(tag(1)) }
-//     #[ctx::propagate(user)]
-//     fn in_guard() -> bool { matches!(Some(3), Some(n) if tag(n).ends_with('3')) }

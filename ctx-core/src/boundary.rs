@@ -20,7 +20,7 @@ use crate::storage::Storage;
 /// writes go back to the spawner.
 #[inline]
 pub fn fork<W>(cx: &Cx<'_, W>) -> Owned<W> {
-    Owned::owner(cx.__storage().fork())
+    Owned::child(cx.__storage().fork())
 }
 
 /// [`fork`] in a body with `mut` keys, where the spawn takes the context

@@ -7,6 +7,7 @@ use crate::storage::Value;
 
 use crate::check::{Has, HasMut, ReadOnly};
 use crate::key::Key;
+use crate::span::{ChildSpan, SpanGuard};
 use crate::storage::Storage;
 
 /// The hidden context parameter that `#[propagate]` adds to a synchronous
@@ -232,12 +233,17 @@ pub struct Owned<N> {
     pub(crate) st: Arc<Storage>,
     /// Whether the body it is given to is top-level (see [`Cx`]).
     top: bool,
+    /// A spawned child's: the `tracing` span current at the spawn call.
+    pub(crate) span: ChildSpan,
     _n: PhantomData<fn() -> N>,
 }
 
 impl<N> Clone for Owned<N> {
     fn clone(&self) -> Self {
-        Owned::new(Arc::clone(&self.st), self.top)
+        Owned {
+            span: self.span.clone(),
+            ..Owned::new(Arc::clone(&self.st), self.top)
+        }
     }
 }
 
@@ -246,8 +252,23 @@ impl<N> Owned<N> {
         Owned {
             st,
             top,
+            span: ChildSpan::default(),
             _n: PhantomData,
         }
+    }
+
+    /// A spawned child's owner, in the span current at the spawn call.
+    pub(crate) fn child(st: Arc<Storage>) -> Self {
+        Owned {
+            span: ChildSpan::current(),
+            ..Owned::new(st, true)
+        }
+    }
+
+    /// Enters the spawn's span while a child closure runs.
+    #[inline]
+    pub fn __enter_span(&self) -> SpanGuard {
+        self.span.enter()
     }
 
     /// A storage's owner: a root or a spawned child.

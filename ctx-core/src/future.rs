@@ -11,6 +11,7 @@ use std::mem::ManuallyDrop;
 
 use crate::ambient::mirrored;
 use crate::cx::Owned;
+use crate::span::Spanned;
 use crate::storage::Storage;
 
 /// What an async `#[propagate]` function returns: the body, waiting for a
@@ -136,6 +137,6 @@ impl<Fut> Drop for Bound<Fut> {
 
 /// Runs `fut` with `own`'s storage as the ambient one.
 #[inline]
-pub fn instrument<N, Fut: Future>(own: &Owned<N>, fut: Fut) -> Bound<Fut> {
-    Bound::new(Arc::clone(&own.st), fut)
+pub fn instrument<N, Fut: Future>(own: &Owned<N>, fut: Fut) -> Bound<Spanned<Fut>> {
+    Bound::new(Arc::clone(&own.st), own.span.instrument(fut))
 }

@@ -15,6 +15,7 @@ mod join_set;
 mod key;
 mod probe;
 mod root;
+mod span;
 mod storage;
 
 pub use ambient::{Current, current};
@@ -41,6 +42,7 @@ pub mod __private {
     pub use crate::key::{MergeFn, merge_append, merge_keep, merge_replace, merge_with};
     pub use crate::probe::{AwaitProbe, Probe, prelude};
     pub use crate::root::{__take, RootReturn, RootStorage, scope, scope_returning};
+    pub use crate::span::ChildSpan;
     pub use crate::storage::Storage;
     pub use crate::{Key, KeyInfo, Root};
     pub use std::vec::Vec;

@@ -76,6 +76,7 @@ fn fan_out(
             let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
             let __ctx_handle = tokio::task::spawn_blocking(move || {
                 let __ctx_own = __ctx_own;
+                let __ctx_span = __ctx_own.__enter_span();
                 #[allow(unused_mut)]
                 let context = __ctx_own.cx_same();
                 #[allow(unused_variables)]
@@ -97,6 +98,7 @@ fn fan_out(
             let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
             let __ctx_handle = std::thread::spawn(move || {
                 let __ctx_own = __ctx_own;
+                let __ctx_span = __ctx_own.__enter_span();
                 #[allow(unused_mut)]
                 let context = __ctx_own.cx_same();
                 #[allow(unused_variables)]

@@ -20,7 +20,7 @@ impl Rewriter {
         let own = hidden("__ctx_own");
         // A closure that uses the context mirrors it itself.
         let mirrored = matches!(arg, Expr::Closure(c) if mirrors(&c.body));
-        let prelude = self.child_prelude(&own, !mirrored);
+        let prelude = self.child_prelude(&own, !mirrored, false);
         match arg {
             Expr::Closure(c) if c.inputs.is_empty() && c.asyncness.is_none() => {
                 let body = &c.body;
@@ -53,7 +53,7 @@ impl Rewriter {
         match arg {
             Expr::Async(a) => {
                 let stmts = &a.block.stmts;
-                let prelude = self.child_prelude(&own, false);
+                let prelude = self.child_prelude(&own, false, true);
                 quote_spanned! {arg.span()=>
                     ::ctx::__private::instrument(&#fork, async move { #prelude #(#stmts)* })
                 }
@@ -228,6 +228,32 @@ impl Rewriter {
         let st = hidden("__ctx_st");
         let mut head = TokenStream::new();
         let mut forks = Vec::new();
+        let mut spans = 0;
+        // A closure without a child context of its own enters the span
+        // current at the call (`ChildSpan::here`) while it runs.
+        // Not for a parallel iterator's stages, which are lazy and whose
+        // closures run many times: they keep the worker's span.
+        let mut in_span = |head: &mut TokenStream, mut c: ExprClosure| {
+            if mode == ScopedMode::Parallel {
+                return c.to_token_stream();
+            }
+            let (span, guard) = (hidden(&format!("__ctx_span{spans}")), hidden("__ctx_span"));
+            spans += 1;
+            head.extend(quote!(let #span = ::ctx::__private::ChildSpan::here();));
+            let body = std::mem::replace(&mut *c.body, Expr::Verbatim(TokenStream::new()));
+            // A scope's spawn may outlive this block: it takes the span.
+            let enter = if mode == ScopedMode::Spawn {
+                quote!(::ctx::__private::ChildSpan::__enter_owned(#span))
+            } else {
+                quote!(#span.__enter())
+            };
+            let template = quote_spanned! {body.span()=> {
+                let #guard = #enter;
+                __ctx_hole0
+            }};
+            *c.body = splice(template, vec![body]);
+            c.to_token_stream()
+        };
         let args = args
             .map(|a| match a {
                 Expr::Closure(c) if !mirrors(&c.body) => {
@@ -238,7 +264,7 @@ impl Rewriter {
                         ::ctx::__private::mirrored(#st, || __ctx_hole0)
                     };
                     *c.body = splice(template, vec![body]);
-                    c.to_token_stream()
+                    in_span(&mut head, c)
                 }
                 Expr::Closure(c) if self.mutable && mode != ScopedMode::Parallel => {
                     self.used();
@@ -257,7 +283,7 @@ impl Rewriter {
                     }
                     let own = hidden("__ctx_own");
                     let out = hidden("__ctx_out");
-                    let prelude = self.child_prelude(&own, false);
+                    let prelude = self.child_prelude(&own, false, false);
                     let merge = (mode == ScopedMode::Spawn)
                         .then(|| quote!(::ctx::__private::merge_on_return(#keep);));
                     let mut c = c.clone();
@@ -273,6 +299,7 @@ impl Rewriter {
                     *c.body = splice(template, vec![body]);
                     c.to_token_stream()
                 }
+                Expr::Closure(c) => in_span(&mut head, c.clone()),
                 other => other.to_token_stream(),
             })
             .collect();

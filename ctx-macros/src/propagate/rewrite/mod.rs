@@ -168,16 +168,23 @@ impl Rewriter {
         }
     }
 
-    /// What a child starts with: its own `__cx` over the child storage and
-    /// the ambient mirror (for closures).
-    fn child_prelude(&self, own: &Ident, closure: bool) -> TokenStream {
+    /// What a child starts with: its own `context` over the child storage,
+    /// the ambient mirror (for closures) and the spawn's `tracing` span.
+    fn child_prelude(&self, own: &Ident, closure: bool, in_async: bool) -> TokenStream {
         let cx = cx_ident();
         let mut_kw = self.mutable.then(|| quote!(mut));
         let guard = hidden("__ctx_ambient");
         let ambient = closure.then(|| quote!(let #guard = ::ctx::__private::enter_cx(&#cx);));
         let st = storage_binding();
+        // A child future is instrumented instead (`instrument`): a guard
+        // must not be held across its awaits.
+        let span = (!in_async).then(|| {
+            let g = hidden("__ctx_span");
+            quote!(let #g = #own.__enter_span();)
+        });
         quote! {
             let #own = #own;
+            #span
             #[allow(unused_mut)]
             let #mut_kw #cx = #own.cx_same();
             #st

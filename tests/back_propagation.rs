@@ -1,6 +1,7 @@
 //! §5: changes made in callees, tasks, blocking closures and threads come
 //! back at join; kept on normal return (also `Err`), dropped on panic or
 //! cancellation; merged per key policy in join order.
+#![cfg(feature = "tokio")]
 
 mod common;
 use common::*;

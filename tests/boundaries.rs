@@ -1,5 +1,6 @@
 //! Rule 4.4: every spawn boundary in a propagated body carries the context,
 //! captured at the spawn call, and mirrors it for ambient readers.
+#![cfg(feature = "tokio")]
 
 mod common;
 use common::*;

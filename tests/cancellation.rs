@@ -3,6 +3,7 @@
 //! the cancellation point), a spawned child's writes arrive only at a join
 //! that completed, and the mirror is the caller's afterwards. Run under
 //! valgrind by `.ci/valgrind`.
+#![cfg(feature = "tokio")]
 
 mod common;
 use common::*;

@@ -1,6 +1,7 @@
 //! Scenario 11: thousands of concurrent requests on a multi-thread runtime,
 //! each with its own user and request id, spawning tasks, blocking closures
 //! and rayon work; every read is checked against its own request.
+#![cfg(feature = "tokio")]
 
 mod common;
 use common::*;

@@ -1,5 +1,6 @@
 //! Generated code names only absolute paths: a user shadowing `Result`,
 //! `Option`, `core`, `std` names, `Box` or `Vec` changes nothing.
+#![cfg(feature = "tokio")]
 #![allow(dead_code, non_camel_case_types)]
 
 struct Result;

@@ -3,6 +3,7 @@
 //! child's writes reach only its spawner, merges are atomic and
 //! all-or-nothing, and cancelled or panicked children never write.
 //! Scenarios 12–15.
+#![cfg(feature = "tokio")]
 
 mod common;
 use common::*;

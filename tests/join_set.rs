@@ -2,6 +2,7 @@
 //! it, never when it merely completes — so a set aborted or dropped after
 //! its children finished, or a blocking child that runs on after its
 //! abort, changes nothing.
+#![cfg(feature = "tokio")]
 
 mod common;
 use common::*;

@@ -1,5 +1,6 @@
 //! Generated code is clean under `#![deny(warnings, clippy::pedantic)]`
 //! (checked by `cargo clippy --all-targets` in CI).
+#![cfg(feature = "tokio")]
 #![deny(warnings, clippy::pedantic)]
 
 ctx::keys! {

@@ -5,6 +5,7 @@
 //!
 //! One test function, so no other test of this binary allocates while a
 //! figure is taken.
+#![cfg(feature = "tokio")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};

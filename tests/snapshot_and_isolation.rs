@@ -1,5 +1,6 @@
 //! Rules 4.5 (snapshot at spawn), 4.6 (no pollution), 4.7 (nested
 //! rebinding unwinds), 4.8 (ambient mirror); scenarios 3, 4, 5, 8.
+#![cfg(feature = "tokio")]
 
 mod common;
 use common::*;

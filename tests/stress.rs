@@ -6,6 +6,7 @@
 //!
 //! One run in the test suite; `CTX_STRESS_RUNS=20 cargo test --release
 //! --test stress` runs it 20 times in a row.
+#![cfg(feature = "tokio")]
 
 mod common;
 use common::*;

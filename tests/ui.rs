@@ -1,4 +1,5 @@
 //! Compile-time behaviour: every promised error, and valid programs.
+#![cfg(feature = "tokio")]
 
 #[test]
 fn ui() {

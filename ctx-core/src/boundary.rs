@@ -233,6 +233,16 @@ impl<T> fmt::Debug for ThreadJoinHandle<T> {
 #[cfg(feature = "tokio")]
 pub use self::tokio_handle::{AdoptHandle, JoinHandle};
 
+#[cfg(not(feature = "tokio"))]
+impl<W> Owned<W> {
+    /// A tokio spawn in a propagated body, without the `tokio` feature:
+    /// an error that says to enable it.
+    #[doc(hidden)]
+    pub fn __join_tokio<H: crate::check::TokioFeature>(self, inner: H) -> H {
+        inner
+    }
+}
+
 #[cfg(feature = "tokio")]
 mod tokio_handle {
     use super::{

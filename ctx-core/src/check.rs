@@ -299,3 +299,26 @@ impl<W> SpawnOnTokioJoinSet<W> for &&crate::boundary::Adopt<W, tokio::task::Abor
         self.take().1
     }
 }
+
+/// Never implemented: it carries the message shown when a propagated body
+/// spawns a tokio task (`tokio::spawn`, `spawn_blocking`, `spawn_local`)
+/// while ctx's `tokio` feature (on by default) is off.
+///
+/// ```
+/// // With the `tokio` feature (the default), tokio spawns carry the context.
+/// ctx::keys! { pub user: String; }
+///
+/// #[ctx::propagate(user)]
+/// async fn handler() -> String {
+///     tokio::spawn(async move { user.clone() }).await.unwrap()
+/// }
+/// # #[derive(ctx::ContextFields)] struct Root { user: String }
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # assert_eq!(rt.block_on(Root { user: "ann".into() }.scope(handler())), "ann");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "spawning a tokio task in a propagated function needs ctx's `tokio` feature",
+    label = "a tokio spawn",
+    note = "enable the feature: `ctx = {{ version = \"..\", features = [\"tokio\"] }}` (it is on by default)"
+)]
+pub trait TokioFeature {}

@@ -132,18 +132,9 @@ fn vec_repeat_named_format_arguments_and_matches_guards() {
 // The arguments of `tracing` event and span macros: field values, `?`/`%`
 // expressions and format arguments may call propagated functions and read
 // keys; a bare key keeps its name as the field's.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+#[path = "common/captured.rs"]
+mod captured;
+use captured::Captured;
 
 #[ctx::propagate(user, mut hits)]
 fn logs() -> (u32, String) {
@@ -160,20 +151,14 @@ fn logs() -> (u32, String) {
 #[test]
 fn tracing_macro_arguments_get_the_context() {
     let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_target(true)
-        .without_time()
-        .finish();
+    let subscriber = out.subscriber();
     let req = Req {
         user: "ann".into(),
         hits: 4,
     };
     let hits = tracing::subscriber::with_default(subscriber, || ctx::with!(req, { logs() }));
     assert_eq!(hits, (5, "ann:ann4".to_string()));
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let text = out.text();
     assert!(
         text.contains(r#"svc: seen ann2 4 tagged=ann1 user="ann" len=3"#),
         "{text}"

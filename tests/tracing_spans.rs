@@ -3,8 +3,6 @@
 //! threads and rayon closures are never orphans.
 #![cfg(feature = "tracing")]
 
-use std::sync::{Arc, Mutex};
-
 ctx::keys! {
     pub user: String;
 }
@@ -14,18 +12,9 @@ struct Req {
     user: String,
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+#[path = "common/captured.rs"]
+mod captured;
+use captured::Captured;
 
 #[ctx::propagate(user)]
 fn log(place: &str) {
@@ -49,13 +38,7 @@ async fn handler() {
 #[test]
 fn spawned_work_runs_in_the_span_current_at_the_spawn() {
     let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_target(false)
-        .without_time()
-        .finish();
+    let subscriber = out.subscriber();
     // A global default: spawned threads and pool workers see the same
     // subscriber, as in a service.
     tracing::subscriber::set_global_default(subscriber).unwrap();
@@ -68,10 +51,10 @@ fn spawned_work_runs_in_the_span_current_at_the_spawn() {
         Req { user: "ann".into() }.scope(handler()),
         span,
     ));
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let text = out.text();
     for place in ["task", "blocking", "thread", "left", "right", "scoped"] {
         assert!(
-            text.contains(&format!("request{{id=7}}: {place} for ann")),
+            text.contains(&format!("request{{id=7}}: tracing_spans: {place} for ann")),
             "{place} is not in the request's span:\n{text}"
         );
     }

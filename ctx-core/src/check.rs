@@ -162,28 +162,32 @@ impl<K: Key, W: HasMut<K>> Need<W> for Mut<K> {}
 /// ```
 pub trait Covered<W> {}
 
-macro_rules! covered {
-    ($($T:ident)*) => {
-        impl<W, $($T: Need<W>),*> Covered<W> for ($($T,)*) {}
+impl<W> Covered<W> for () {}
+
+/// The key-set impls for each tuple of 1 to 16 keys: [`Covered`] (every
+/// element is a [`Need`]) and [`NeedsContext`] (not empty).
+macro_rules! key_sets {
+    ($($T:ident)+) => {
+        impl<W, $($T: Need<W>),+> Covered<W> for ($($T,)+) {}
+        impl<$($T),+> NeedsContext for ($($T,)+) {}
     };
 }
-covered!();
-covered!(A);
-covered!(A B);
-covered!(A B C);
-covered!(A B C D);
-covered!(A B C D E);
-covered!(A B C D E F);
-covered!(A B C D E F G);
-covered!(A B C D E F G H);
-covered!(A B C D E F G H I);
-covered!(A B C D E F G H I J);
-covered!(A B C D E F G H I J K);
-covered!(A B C D E F G H I J K L);
-covered!(A B C D E F G H I J K L M);
-covered!(A B C D E F G H I J K L M N);
-covered!(A B C D E F G H I J K L M N O);
-covered!(A B C D E F G H I J K L M N O P);
+key_sets!(A);
+key_sets!(A B);
+key_sets!(A B C);
+key_sets!(A B C D);
+key_sets!(A B C D E);
+key_sets!(A B C D E F);
+key_sets!(A B C D E F G);
+key_sets!(A B C D E F G H);
+key_sets!(A B C D E F G H I);
+key_sets!(A B C D E F G H I J);
+key_sets!(A B C D E F G H I J K);
+key_sets!(A B C D E F G H I J K L);
+key_sets!(A B C D E F G H I J K L M);
+key_sets!(A B C D E F G H I J K L M N);
+key_sets!(A B C D E F G H I J K L M N O);
+key_sets!(A B C D E F G H I J K L M N O P);
 
 /// The witness of plain code: it carries no key. A propagated future
 /// awaited or spawned outside a propagated function is checked against
@@ -216,28 +220,6 @@ pub enum NoContext {}
     note = "`.await` it inside a #[ctx::propagate] function (spawns there carry the context), or enter it from plain code with `root.scope(...)`"
 )]
 pub trait NeedsContext {}
-
-macro_rules! needs_context {
-    ($($T:ident)+) => {
-        impl<$($T),+> NeedsContext for ($($T,)+) {}
-    };
-}
-needs_context!(A);
-needs_context!(A B);
-needs_context!(A B C);
-needs_context!(A B C D);
-needs_context!(A B C D E);
-needs_context!(A B C D E F);
-needs_context!(A B C D E F G);
-needs_context!(A B C D E F G H);
-needs_context!(A B C D E F G H I);
-needs_context!(A B C D E F G H I J);
-needs_context!(A B C D E F G H I J K);
-needs_context!(A B C D E F G H I J K L);
-needs_context!(A B C D E F G H I J K L M);
-needs_context!(A B C D E F G H I J K L M N);
-needs_context!(A B C D E F G H I J K L M N O);
-needs_context!(A B C D E F G H I J K L M N O P);
 
 #[cfg(feature = "tokio")]
 /// Never implemented: it carries the message shown when a propagated body

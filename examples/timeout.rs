@@ -44,7 +44,7 @@
 //!    --> examples/forgotten_key.rs:17:29
 //!     |
 //!  17 |     let lookup = ctx::bind!(lookup_profile(Duration::from_millis(5)));
-//!     |                             ^^^^^^^^^^^^^^ this needs `user`, which the enclosing function does not list
+//!     |                             ^^^^^^^^^^^^^^ this needs `user`, which is not in the context here
 //!     |
 //! help: the trait `Has<user>` is not implemented for `handler::{closure#0}::{closure#0}::propagate`
 //!    --> examples/forgotten_key.rs:15:1

@@ -42,7 +42,7 @@ use crate::key::Key;
 /// ```
 #[diagnostic::on_unimplemented(
     message = "context value `{K}` is not propagated here",
-    label = "this needs `{K}`, which the enclosing function does not list",
+    label = "this needs `{K}`, which is not in the context here",
     note = "add `{K}` to this function's #[propagate(...)] list, or give the root a field for `{K}`"
 )]
 pub trait Has<K> {}

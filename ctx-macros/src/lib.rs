@@ -6,6 +6,8 @@ mod keys;
 mod propagate;
 #[cfg(test)]
 mod snapshots;
+#[cfg(test)]
+mod sweep_tests;
 mod with;
 
 use proc_macro::TokenStream;

@@ -151,3 +151,20 @@ fn calls_and_keys_inside_matches_are_rewritten() {
         (false, false)
     );
 }
+
+// A body's inner attributes stay in the body when `#[propagate]` is
+// written above `#[tracing::instrument]`.
+#[ctx::propagate(user)]
+#[tracing::instrument]
+fn inner_attributes_above_instrument() -> (Option<&'static str>, usize) {
+    #![allow(clippy::let_and_return)]
+    let n = user.len();
+    (span_name(), n)
+}
+
+#[test]
+fn inner_attributes_stay_in_the_body_above_instrument() {
+    let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry());
+    let out = ctx::with!(req("ann", 1), { inner_attributes_above_instrument() });
+    assert_eq!(out, (Some("inner_attributes_above_instrument"), 3));
+}

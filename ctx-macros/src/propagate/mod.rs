@@ -52,7 +52,17 @@ fn reorder(args: &TokenStream, f: validate::FnItem, at: usize) -> TokenStream {
         block,
     } = f;
     let (above, below) = attrs.split_at(at + 1);
-    let body = block.map_or_else(|| quote::quote!(;), |b| b.into_token_stream());
+    // A body's inner attributes (`#![allow(..)]`) stay inside it.
+    let (inner, below): (Vec<_>, Vec<_>) = below
+        .iter()
+        .partition(|a| matches!(a.style, syn::AttrStyle::Inner(_)));
+    let body = block.map_or_else(
+        || quote::quote!(;),
+        |b| {
+            let stmts = &b.stmts;
+            quote::quote!({ #(#inner)* #(#stmts)* })
+        },
+    );
     quote::quote! {
         #(#above)*
         #[::ctx::propagate(#args)]

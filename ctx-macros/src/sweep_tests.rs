@@ -21,6 +21,8 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::visit::{self, Visit};
 
+mod generated;
+
 /// Functions expanded without `CTX_SWEEP`.
 const SAMPLE: usize = 2_000;
 

@@ -9,7 +9,7 @@
 //! `cargo test -p ctx-macros generated` runs [`CASES`] cases (about 10 s in
 //! debug); `PROPTEST_CASES=20000 cargo test -p ctx-macros --release
 //! generated` runs more (about 2 minutes). A failure prints the smallest
-//! input proptest found. The shapes of three known defects are not
+//! input proptest found. The shapes of two known defects are not
 //! generated (each is marked KNOWN DEFECT), and each has an ignored test
 //! at the end of this file.
 
@@ -559,12 +559,7 @@ fn item() -> impl Strategy<Value = (Place, &'static str, String)> {
                 ";".to_owned()
             } else {
                 let mut b = block(&stmts, tail.as_ref());
-                // KNOWN DEFECT, not generated so that CI stays green: above
-                // `#[instrument]`, `#[propagate]` moves the body's inner
-                // attributes in front of the signature
-                // (`instrument_above_keeps_inner_attributes_in_the_body`
-                // below). Drop `&& !attr.contains("instrument")` once fixed.
-                if inner_attr && !attr.contains("instrument") {
+                if inner_attr {
                     b.insert_str(1, " #![allow(unused)]");
                 }
                 b
@@ -611,14 +606,10 @@ fn generated_items_expand_without_panic() {
     }
 }
 
-/// The defect the sweep of real code found (in tracing-attributes' tests):
-/// `#[propagate]` above `#[instrument]` re-emits the item with every
-/// attribute in front of the signature, the body's inner ones too, which
-/// does not compile ("an inner attribute is not permitted following an
-/// outer attribute"). Ignored until the macro is fixed; then remove the
-/// `ignore` and the exclusion in [`item`].
+/// The defect the sweep of real code found (in tracing-attributes' tests),
+/// fixed since: `#[propagate]` above `#[instrument]` re-emitted the item
+/// with the body's inner attributes in front of the signature.
 #[test]
-#[ignore = "known defect: inner attributes leave the body when #[propagate] is above #[instrument]"]
 fn instrument_above_keeps_inner_attributes_in_the_body() {
     let item = "#[tracing::instrument] fn f() { #![allow(unused_variables)] let i = 42; }";
     on_quiet_thread(move || check(Place::Free, "user", &item.parse().unwrap())).unwrap();

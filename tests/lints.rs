@@ -37,6 +37,29 @@ async fn read() -> u64 {
     *hits
 }
 
+// Parentheses the rewrite adds (a closure body that starts with a block,
+// the value of a labelled `break`) are needed ones: no `unused_parens`.
+#[ctx::propagate(user, mut hits)]
+fn parenthesized(flag: bool) -> u64 {
+    let c = || if flag { 1 } else { 2 } + *hits;
+    let n = 'found: {
+        if flag {
+            break 'found user.len();
+        }
+        0
+    };
+    c() + u64::try_from(n).unwrap_or(0)
+}
+
+#[test]
+fn needed_parentheses_are_lint_clean() {
+    let root = Root {
+        user: "abc".into(),
+        hits: 10,
+    };
+    assert_eq!(ctx::with!(root, { parenthesized(true) }), 1 + 10 + 3);
+}
+
 #[test]
 fn pedantic_clean() {
     let rt = tokio::runtime::Runtime::new().unwrap();

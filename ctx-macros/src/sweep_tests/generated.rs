@@ -9,9 +9,9 @@
 //! `cargo test -p ctx-macros generated` runs [`CASES`] cases (about 10 s in
 //! debug); `PROPTEST_CASES=20000 cargo test -p ctx-macros --release
 //! generated` runs more (about 2 minutes). A failure prints the smallest
-//! input proptest found. The shapes of two known defects are not
-//! generated (each is marked KNOWN DEFECT), and each has an ignored test
-//! at the end of this file.
+//! input proptest found. The two defects it found (a closure body
+//! starting with a block under a `mut` key, a key read after
+//! `break 'label`) have tests at the end of this file.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -54,17 +54,11 @@ fn operand(x: &E) -> String {
     }
 }
 
-/// As a closure's body. KNOWN DEFECT, avoided so that CI stays green: a
-/// body that is a binary operation, cast or assignment is parenthesized, as
-/// in a function with `mut` keys one whose left operand becomes a block
-/// makes `#[propagate]` panic
-/// (`closure_body_starting_with_a_block_expands` below). Return `x.src`
-/// once fixed.
+/// As a closure's body: as written, also a binary operation, cast or
+/// assignment whose left operand is block-like
+/// (`closure_body_starting_with_a_block_expands` below).
 fn closure_body(x: &E) -> String {
-    match x.kind {
-        Kind::Other => format!("({})", x.src),
-        _ => x.src.clone(),
-    }
+    x.src.clone()
 }
 
 /// As the condition of `if`/`while`, a scrutinee or a `for` iterator, where
@@ -311,14 +305,12 @@ fn expr() -> BoxedStrategy<E> {
                     Kind::Block,
                     format!("while {} {}", head(&c), block(&s, None))
                 )),
-                // KNOWN DEFECT, avoided so that CI stays green: the value
-                // of `break 'label` is parenthesized, as a key read there is
-                // emitted as `break 'label ::ctx::..`, which syn cannot parse
+                // A key read after `break 'label`
                 // (`break_label_with_a_key_read_parses` below).
                 (stmts.clone(), inner.clone()).prop_map(|(s, b)| e(
                     Kind::Block,
                     format!(
-                        "'outer: loop {{ {} break 'outer ({}); }}",
+                        "'outer: loop {{ {} break 'outer {}; }}",
                         block(&s, None),
                         b.src
                     )
@@ -620,11 +612,9 @@ fn instrument_above_keeps_inner_attributes_in_the_body() {
 /// rustc reads `::` as one token and accepts it, but syn takes `'outer :`
 /// for a labelled loop and cannot parse the output ("expected loop or
 /// block expression"), so an attribute macro below `#[propagate]` that
-/// parses with syn would fail on it. Ignored until the macro emits the
-/// read so that syn parses it; then remove the `ignore` and the parentheses
-/// around `break` values in [`expr`].
+/// parses with syn would fail on it. The value is now parenthesized when
+/// it starts with `::`.
 #[test]
-#[ignore = "known defect: `break 'label key` is emitted as `break 'label ::ctx::..`, which syn cannot parse"]
 fn break_label_with_a_key_read_parses() {
     let item = "fn f() -> u64 { 'outer: loop { break 'outer user.clone(); } }";
     on_quiet_thread(move || check(Place::Free, "user", &item.parse().unwrap())).unwrap();
@@ -637,11 +627,9 @@ fn break_label_with_a_key_read_parses() {
 /// `#[propagate]` panic ("custom attribute panicked: expected an
 /// expression", from `with_pins` in `rewrite/reads.rs`): the body is
 /// re-parsed after `let __ctx_pins = ..;`, where the leading block ends a
-/// statement. Plain Rust accepts the closure; with `#[propagate(user)]`
-/// (no `mut`) it expands. Ignored until fixed; then remove the `ignore`
-/// and make [`closure_body`] return the body as it is.
+/// statement. Plain Rust accepts the closure; the body is now
+/// parenthesized where it needs to be.
 #[test]
-#[ignore = "known defect: `|| if c { 1 } else { 2 } + *user` under a mut key panics the macro"]
 fn closure_body_starting_with_a_block_expands() {
     let item = "fn f() -> u64 { let c = || if x { 1 } else { 2 } + *user; c() }";
     on_quiet_thread(move || check(Place::Free, "mut user", &item.parse().unwrap())).unwrap();

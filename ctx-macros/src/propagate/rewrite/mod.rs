@@ -468,6 +468,17 @@ impl VisitMut for Rewriter {
             }
             return;
         }
+        // `break 'label ::ctx::..`: rustc parses it, syn (and so any
+        // attribute below this one) does not.
+        if let Expr::Break(b) = e
+            && b.label.is_some()
+            && let Some(v) = b.expr.take()
+        {
+            b.expr = Some(Box::new(syntax::parenthesized_if(
+                *v,
+                syntax::starts_with_global_path,
+            )));
+        }
         let new = match e {
             Expr::Call(call) => self.boundary_call(call).or_else(|| self.probe_call(call)),
             Expr::MethodCall(m) => self.boundary_method(m, chain),

@@ -280,6 +280,9 @@ fn tokens_call(tokens: TokenStream) -> bool {
 pub(super) fn with_pins(body: &mut Expr) {
     let pins = hidden("__ctx_pins");
     let b = std::mem::replace(body, Expr::Verbatim(TokenStream::new()));
+    // The body becomes a block's tail: one that starts with a block-like
+    // expression (`if c { 1 } else { 2 } + n`) needs parentheses there.
+    let b = super::syntax::parenthesized_if(b, super::syntax::starts_with_block);
     *body = syn::parse_quote_spanned!(b.span()=> {
         let #pins = ::ctx::__private::Pins::new();
         #b

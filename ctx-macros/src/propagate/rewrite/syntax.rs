@@ -186,3 +186,62 @@ fn tokens_await(tokens: TokenStream) -> bool {
     }
     false
 }
+
+/// Whether `e`'s leftmost subexpression is block-like (`if`, `match`, a
+/// loop or a block): in statement position it would end the statement.
+pub(super) fn starts_with_block(e: &Expr) -> bool {
+    match e {
+        Expr::If(_)
+        | Expr::Match(_)
+        | Expr::Loop(_)
+        | Expr::While(_)
+        | Expr::ForLoop(_)
+        | Expr::Block(_)
+        | Expr::Unsafe(_)
+        | Expr::Const(_)
+        | Expr::TryBlock(_) => true,
+        Expr::Binary(b) => starts_with_block(&b.left),
+        Expr::Assign(a) => starts_with_block(&a.left),
+        Expr::Cast(c) => starts_with_block(&c.expr),
+        Expr::Range(r) => r.start.as_deref().is_some_and(starts_with_block),
+        Expr::MethodCall(m) => starts_with_block(&m.receiver),
+        Expr::Field(f) => starts_with_block(&f.base),
+        Expr::Index(i) => starts_with_block(&i.expr),
+        Expr::Try(t) => starts_with_block(&t.expr),
+        Expr::Await(a) => starts_with_block(&a.base),
+        Expr::Call(c) => starts_with_block(&c.func),
+        _ => false,
+    }
+}
+
+/// Whether `e`'s leftmost token is a path's leading `::` (a rewritten read
+/// or call): after `break 'label` syn cannot parse it.
+pub(super) fn starts_with_global_path(e: &Expr) -> bool {
+    match e {
+        Expr::Path(p) => p.qself.is_none() && p.path.leading_colon.is_some(),
+        Expr::Binary(b) => starts_with_global_path(&b.left),
+        Expr::Assign(a) => starts_with_global_path(&a.left),
+        Expr::Cast(c) => starts_with_global_path(&c.expr),
+        Expr::Range(r) => r.start.as_deref().is_some_and(starts_with_global_path),
+        Expr::MethodCall(m) => starts_with_global_path(&m.receiver),
+        Expr::Field(f) => starts_with_global_path(&f.base),
+        Expr::Index(i) => starts_with_global_path(&i.expr),
+        Expr::Try(t) => starts_with_global_path(&t.expr),
+        Expr::Await(a) => starts_with_global_path(&a.base),
+        Expr::Call(c) => starts_with_global_path(&c.func),
+        _ => false,
+    }
+}
+
+/// `e` in parentheses if `needs` says so.
+pub(super) fn parenthesized_if(e: Expr, needs: fn(&Expr) -> bool) -> Expr {
+    if needs(&e) {
+        Expr::Paren(syn::ExprParen {
+            attrs: Vec::new(),
+            paren_token: syn::token::Paren::default(),
+            expr: Box::new(e),
+        })
+    } else {
+        e
+    }
+}

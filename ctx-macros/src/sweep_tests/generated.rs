@@ -9,8 +9,8 @@
 //! `cargo test -p ctx-macros generated` runs [`CASES`] cases (about 10 s in
 //! debug); `PROPTEST_CASES=20000 cargo test -p ctx-macros --release
 //! generated` runs more (about 2 minutes). A failure prints the smallest
-//! input proptest found. The two defects it found (a closure body
-//! starting with a block under a `mut` key, a key read after
+//! input proptest found. The defects it found (a closure body starting
+//! with a block under a `mut` key, a key read or a `ctx::with!` after
 //! `break 'label`) have tests at the end of this file.
 
 use proptest::prelude::*;
@@ -305,27 +305,17 @@ fn expr() -> BoxedStrategy<E> {
                     Kind::Block,
                     format!("while {} {}", head(&c), block(&s, None))
                 )),
-                // A key read after `break 'label`
-                // (`break_label_with_a_key_read_parses` below). KNOWN
-                // DEFECT, avoided so that CI stays green: a `ctx::with!`
-                // there is parenthesized, as it is emitted as
-                // `break 'outer ::ctx::__private::with_keys!(..)`, which syn
-                // cannot parse (`break_label_with_a_with_block_parses`
-                // below). Drop the parentheses once fixed.
-                (stmts.clone(), inner.clone()).prop_map(|(s, b)| {
-                    let value = if b.src.starts_with("ctx::with!") {
-                        format!("({})", b.src)
-                    } else {
+                // A key read or a `ctx::with!` after `break 'label`
+                // (`break_label_with_a_key_read_parses`,
+                // `break_label_with_a_with_block_parses` below).
+                (stmts.clone(), inner.clone()).prop_map(|(s, b)| e(
+                    Kind::Block,
+                    format!(
+                        "'outer: loop {{ {} break 'outer {}; }}",
+                        block(&s, None),
                         b.src
-                    };
-                    e(
-                        Kind::Block,
-                        format!(
-                            "'outer: loop {{ {} break 'outer {value}; }}",
-                            block(&s, None)
-                        ),
-                    )
-                }),
+                    ),
+                )),
                 // Macros.
                 (inner.clone(), inner.clone()).prop_map(|(a, b)| e(
                     Kind::Postfix,
@@ -649,10 +639,9 @@ fn closure_body_starting_with_a_block_expands() {
 /// Found by this property test after the fix above: a `ctx::with!` block
 /// as the value of a labelled `break` is emitted as
 /// `break 'outer ::ctx::__private::with_keys!(..)`, which rustc accepts
-/// but syn cannot parse (as above). Ignored until fixed; then remove the
-/// `ignore` and the parentheses the generator puts around it in [`expr`].
+/// but syn cannot parse (as above). Such a value is now parenthesized
+/// too.
 #[test]
-#[ignore = "known defect: `break 'label ctx::with!(..)` is emitted as `break 'label ::ctx::..`, which syn cannot parse"]
 fn break_label_with_a_with_block_parses() {
     let item = "fn f() -> u64 { 'a: loop { break 'a ctx::with!(Root { user: 1 }, { 1 }); } }";
     on_quiet_thread(move || check(Place::Free, "user", &item.parse().unwrap())).unwrap();

@@ -219,6 +219,7 @@ pub(super) fn starts_with_block(e: &Expr) -> bool {
 pub(super) fn starts_with_global_path(e: &Expr) -> bool {
     match e {
         Expr::Path(p) => p.qself.is_none() && p.path.leading_colon.is_some(),
+        Expr::Macro(m) => m.mac.path.leading_colon.is_some(),
         Expr::Binary(b) => starts_with_global_path(&b.left),
         Expr::Assign(a) => starts_with_global_path(&a.left),
         Expr::Cast(c) => starts_with_global_path(&c.expr),

@@ -6,19 +6,9 @@
 //! shadow one), callbacks handed to plain code, early returns that coerce
 //! to the declared output.
 
-use super::{ann, hits, runtime, user};
+use super::{ann, hits, runtime, tag, tag_async, user};
 use std::fmt::Display;
 use std::time::Duration;
-
-#[ctx::propagate(user)]
-fn tag(n: u32) -> String {
-    format!("{}{}", *user, n)
-}
-
-#[ctx::propagate(user)]
-async fn tag_async(n: u32) -> String {
-    format!("{}{}", *user, n)
-}
 
 fn bob() -> super::Req {
     super::Req {

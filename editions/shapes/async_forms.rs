@@ -5,22 +5,12 @@
 //! recursion), sync fns returning `impl Future`, async fns with references,
 //! generics and patterns.
 
-use super::{ann, hits, runtime, user};
+use super::{ann, hits, runtime, tag, tag_async, user};
 use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-
-#[ctx::propagate(user)]
-fn tag(n: u32) -> String {
-    format!("{}{}", *user, n)
-}
-
-#[ctx::propagate(user)]
-async fn tag_async(n: u32) -> String {
-    format!("{}{}", *user, n)
-}
 
 #[ctx::propagate(user)]
 async fn parse_async(s: &str) -> Result<u64, std::num::ParseIntError> {

@@ -4,15 +4,10 @@
 //! macros (`format!`, `vec!` in both forms, `assert*!`, `matches!`,
 //! `write!`), `unsafe` blocks, consts and statics in the body.
 
-use super::{ann, request_id, user};
+use super::{ann, request_id, tag, user};
 use std::fmt::Write;
 
 /// A helper the shapes call: not a shape itself.
-#[ctx::propagate(user)]
-fn tag(n: u32) -> String {
-    format!("{}{}", *user, n)
-}
-
 #[ctx::propagate(user)]
 fn name_len() -> u32 {
     user.len() as u32

@@ -6,12 +6,7 @@
 //! `T::assoc()` on a type parameter, std macros by path, calls in the guard
 //! of `matches!`.
 
-use super::{ann, user};
-
-#[ctx::propagate(user)]
-fn tag(n: u32) -> String {
-    format!("{}{}", *user, n)
-}
+use super::{ann, tag, user};
 
 pub struct Id(pub u64);
 

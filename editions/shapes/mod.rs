@@ -65,6 +65,18 @@ pub struct Req {
     pub audit: Vec<String>,
 }
 
+/// A callee of many shapes: reads `user`.
+#[ctx::propagate(user)]
+pub fn tag(n: u32) -> String {
+    format!("{}{}", *user, n)
+}
+
+/// [`tag`], async.
+#[ctx::propagate(user)]
+pub async fn tag_async(n: u32) -> String {
+    format!("{}{}", *user, n)
+}
+
 /// The context the checks run in: user "ann", request 7, no hits, empty
 /// audit.
 pub fn ann() -> Req {

@@ -7,13 +7,8 @@
 //! patterns, deferred `let`, typed `let`, closure tuple patterns, field
 //! shorthand).
 
-use super::{ann, hits, hits_now, user};
+use super::{ann, hits, hits_now, tag, user};
 use std::fmt::Write;
-
-#[ctx::propagate(user)]
-fn tag(n: u32) -> String {
-    format!("{}{}", *user, n)
-}
 
 pub struct Profile {
     pub user: String,

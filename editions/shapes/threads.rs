@@ -3,18 +3,8 @@
 //! spawns, `?` on a join, handles returned from a propagated fn and their
 //! methods, writes from spawns in a loop.
 
-use super::{ann, audit, hits, user};
+use super::{ann, audit, hits, tag, tag_async, user};
 use std::sync::Arc;
-
-#[ctx::propagate(user)]
-fn tag(n: u32) -> String {
-    format!("{}{}", *user, n)
-}
-
-#[ctx::propagate(user)]
-async fn tag_async(n: u32) -> String {
-    format!("{}{}", *user, n)
-}
 
 #[ctx::propagate(mut hits)]
 fn bump(by: u32) {

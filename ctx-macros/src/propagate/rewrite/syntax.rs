@@ -187,49 +187,46 @@ fn tokens_await(tokens: TokenStream) -> bool {
     false
 }
 
-/// Whether `e`'s leftmost subexpression is block-like (`if`, `match`, a
-/// loop or a block): in statement position it would end the statement.
-pub(super) fn starts_with_block(e: &Expr) -> bool {
+/// The leftmost subexpression of `e`: what a parser meets first.
+fn leftmost(e: &Expr) -> &Expr {
     match e {
-        Expr::If(_)
-        | Expr::Match(_)
-        | Expr::Loop(_)
-        | Expr::While(_)
-        | Expr::ForLoop(_)
-        | Expr::Block(_)
-        | Expr::Unsafe(_)
-        | Expr::Const(_)
-        | Expr::TryBlock(_) => true,
-        Expr::Binary(b) => starts_with_block(&b.left),
-        Expr::Assign(a) => starts_with_block(&a.left),
-        Expr::Cast(c) => starts_with_block(&c.expr),
-        Expr::Range(r) => r.start.as_deref().is_some_and(starts_with_block),
-        Expr::MethodCall(m) => starts_with_block(&m.receiver),
-        Expr::Field(f) => starts_with_block(&f.base),
-        Expr::Index(i) => starts_with_block(&i.expr),
-        Expr::Try(t) => starts_with_block(&t.expr),
-        Expr::Await(a) => starts_with_block(&a.base),
-        Expr::Call(c) => starts_with_block(&c.func),
-        _ => false,
+        Expr::Binary(b) => leftmost(&b.left),
+        Expr::Assign(a) => leftmost(&a.left),
+        Expr::Cast(c) => leftmost(&c.expr),
+        Expr::Range(r) => r.start.as_deref().map_or(e, leftmost),
+        Expr::MethodCall(m) => leftmost(&m.receiver),
+        Expr::Field(f) => leftmost(&f.base),
+        Expr::Index(i) => leftmost(&i.expr),
+        Expr::Try(t) => leftmost(&t.expr),
+        Expr::Await(a) => leftmost(&a.base),
+        Expr::Call(c) => leftmost(&c.func),
+        _ => e,
     }
 }
 
-/// Whether `e`'s leftmost token is a path's leading `::` (a rewritten read
-/// or call): after `break 'label` syn cannot parse it.
+/// Whether `e`'s leftmost subexpression is block-like (`if`, `match`, a
+/// loop or a block): in statement position it would end the statement.
+pub(super) fn starts_with_block(e: &Expr) -> bool {
+    matches!(
+        leftmost(e),
+        Expr::If(_)
+            | Expr::Match(_)
+            | Expr::Loop(_)
+            | Expr::While(_)
+            | Expr::ForLoop(_)
+            | Expr::Block(_)
+            | Expr::Unsafe(_)
+            | Expr::Const(_)
+            | Expr::TryBlock(_)
+    )
+}
+
+/// Whether `e`'s leftmost token is a path's leading `::` (a rewritten read,
+/// call or `with!`): after `break 'label` syn cannot parse it.
 pub(super) fn starts_with_global_path(e: &Expr) -> bool {
-    match e {
+    match leftmost(e) {
         Expr::Path(p) => p.qself.is_none() && p.path.leading_colon.is_some(),
         Expr::Macro(m) => m.mac.path.leading_colon.is_some(),
-        Expr::Binary(b) => starts_with_global_path(&b.left),
-        Expr::Assign(a) => starts_with_global_path(&a.left),
-        Expr::Cast(c) => starts_with_global_path(&c.expr),
-        Expr::Range(r) => r.start.as_deref().is_some_and(starts_with_global_path),
-        Expr::MethodCall(m) => starts_with_global_path(&m.receiver),
-        Expr::Field(f) => starts_with_global_path(&f.base),
-        Expr::Index(i) => starts_with_global_path(&i.expr),
-        Expr::Try(t) => starts_with_global_path(&t.expr),
-        Expr::Await(a) => starts_with_global_path(&a.base),
-        Expr::Call(c) => starts_with_global_path(&c.func),
         _ => false,
     }
 }

@@ -168,3 +168,50 @@ fn inner_attributes_stay_in_the_body_above_instrument() {
     let out = ctx::with!(req("ann", 1), { inner_attributes_above_instrument() });
     assert_eq!(out, (Some("inner_attributes_above_instrument"), 3));
 }
+
+#[must_use]
+#[ctx::propagate(user, mut audit)]
+async fn audited_fetch(what: &str) -> usize {
+    tokio::task::yield_now().await;
+    ctx::set!(audit, {
+        let mut a = audit.clone();
+        a.push(format!("{what} for {}", *user));
+        a
+    });
+    audit.len()
+}
+
+#[must_use]
+#[ctx::propagate(user, mut audit)]
+fn audited_lookup(what: &str) -> usize {
+    ctx::set!(audit, {
+        let mut a = audit.clone();
+        a.push(format!("{what} by {}", *user));
+        a
+    });
+    audit.len()
+}
+
+/// A `#[must_use]` callee whose result a statement discards still runs,
+/// and its writes stay (the statement goes through the discarding probe).
+#[allow(unused_must_use)]
+#[ctx::propagate(user, mut audit)]
+async fn discards_must_use_results() -> (usize, Vec<String>) {
+    audited_fetch("a").await;
+    audited_lookup("b");
+    let kept = audited_fetch("c").await + audited_lookup("d");
+    (kept, audit.clone())
+}
+
+#[test]
+fn discarded_must_use_calls_run_with_their_writes() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (kept, audit) = rt.block_on(req("ann", 1).scope(discards_must_use_results()));
+    assert_eq!(
+        audit,
+        ["a for ann", "b by ann", "c for ann", "d by ann"].map(String::from)
+    );
+    assert_eq!(kept, 3 + 4);
+}

@@ -164,12 +164,74 @@ pub trait Covered<W> {}
 
 impl<W> Covered<W> for () {}
 
+impl<R> Discarded<R> for () {
+    type Out = R;
+    fn wrap(r: R) -> R {
+        r
+    }
+}
+
+/// The key set of a `#[must_use]` propagated function: the keys of `N`,
+/// and a discarded call's result is a [`MustUseOutput`], so that
+/// discarding it still warns, as it does for a plain call.
+///
+/// ```
+/// ctx::keys! { pub user: String; }
+///
+/// #[must_use]
+/// #[ctx::propagate(user)]
+/// fn greeting() -> String { format!("hello {}", *user) }
+///
+/// #[ctx::propagate(user)]
+/// fn handler() -> String {
+///     // `greeting();` alone would warn: unused `MustUseOutput`.
+///     greeting()
+/// }
+///
+/// #[derive(ctx::ContextFields)]
+/// struct Root { user: String }
+///
+/// assert_eq!(ctx::with!(Root { user: "ann".into() } => handler()), "hello ann");
+/// ```
+pub struct MustUse<N>(PhantomData<fn() -> N>, core::convert::Infallible);
+
+impl<W, N: Covered<W>> Covered<W> for MustUse<N> {}
+impl<N: NeedsContext> NeedsContext for MustUse<N> {}
+impl<R, N> Discarded<R> for MustUse<N> {
+    type Out = MustUseOutput<R>;
+    fn wrap(r: R) -> MustUseOutput<R> {
+        MustUseOutput(r)
+    }
+}
+
+/// The result of a call, discarded in a statement, to a propagated
+/// function declared `#[must_use]`: the `unused_must_use` lint names this
+/// type where it would name the function in plain code.
+#[must_use = "the called function is declared `#[must_use]`: use its result, or discard it with `let _ = ...`"]
+pub struct MustUseOutput<R>(pub R);
+
+/// What a call to a function with key set `Self` gives when its result is
+/// discarded in a statement: `R` itself, or a [`MustUseOutput`] for a
+/// `#[must_use]` function (key set [`MustUse`]).
+pub trait Discarded<R> {
+    /// `R`, or [`MustUseOutput<R>`].
+    type Out;
+    #[doc(hidden)]
+    fn wrap(r: R) -> Self::Out;
+}
+
 /// The key-set impls for each tuple of 1 to 16 keys: [`Covered`] (every
-/// element is a [`Need`]) and [`NeedsContext`] (not empty).
+/// element is a [`Need`]), [`NeedsContext`] (not empty) and [`Discarded`].
 macro_rules! key_sets {
     ($($T:ident)+) => {
         impl<W, $($T: Need<W>),+> Covered<W> for ($($T,)+) {}
         impl<$($T),+> NeedsContext for ($($T,)+) {}
+        impl<R, $($T),+> Discarded<R> for ($($T,)+) {
+            type Out = R;
+            fn wrap(r: R) -> R {
+                r
+            }
+        }
     };
 }
 key_sets!(A);

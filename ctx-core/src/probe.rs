@@ -21,8 +21,12 @@
 #![allow(clippy::too_many_arguments)]
 
 use std::cell::Cell;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use crate::check::Covered;
+use crate::check::{Covered, Discarded};
 use crate::cx::{Cx, Owned};
 use crate::future::{AsyncBody, Bound, Requires};
 
@@ -44,11 +48,15 @@ impl<F: Copy> Probe<F> {
 }
 
 macro_rules! probe {
-    ($ViaCx:ident $Plain:ident $m:ident; $($A:ident $a:ident)*) => {
+    ($ViaCx:ident $Plain:ident $m:ident $d:ident; $($A:ident $a:ident)*) => {
         pub trait $ViaCx<'c, W, N, $($A,)* R> {
             fn $m(self, cx: Cx<'c, W>, $($a: $A),*) -> R
             where
                 N: Covered<W>;
+            /// The call as a statement that discards its result.
+            fn $d(self, cx: Cx<'c, W>, $($a: $A),*) -> <N as Discarded<R>>::Out
+            where
+                N: Covered<W> + Discarded<R>;
         }
 
         impl<'c, W, N, F, $($A,)* R> $ViaCx<'c, W, N, $($A,)* R> for &&&Probe<F>
@@ -62,10 +70,18 @@ macro_rules! probe {
             {
                 (self.take())(cx.__retype(), $($a),*)
             }
+            #[inline]
+            fn $d(self, cx: Cx<'c, W>, $($a: $A),*) -> <N as Discarded<R>>::Out
+            where
+                N: Covered<W> + Discarded<R>,
+            {
+                N::wrap((self.take())(cx.__retype(), $($a),*))
+            }
         }
 
         pub trait $Plain<$($A,)* R> {
             fn $m<W>(self, cx: Cx<'_, W>, $($a: $A),*) -> R;
+            fn $d<W>(self, cx: Cx<'_, W>, $($a: $A),*) -> R;
         }
 
         impl<F, $($A,)* R> $Plain<$($A,)* R> for &Probe<F>
@@ -76,16 +92,24 @@ macro_rules! probe {
             fn $m<W>(self, _cx: Cx<'_, W>, $($a: $A),*) -> R {
                 (self.take())($($a),*)
             }
+            #[inline]
+            fn $d<W>(self, _cx: Cx<'_, W>, $($a: $A),*) -> R {
+                (self.take())($($a),*)
+            }
         }
     };
 }
 
 macro_rules! probe_recv {
-    ($ViaRecv:ident $m:ident; $S:ident $s:ident $($A:ident $a:ident)*) => {
+    ($ViaRecv:ident $m:ident $d:ident; $S:ident $s:ident $($A:ident $a:ident)*) => {
         pub trait $ViaRecv<'c, W, N, $S, $($A,)* R> {
             fn $m(self, cx: Cx<'c, W>, $s: $S, $($a: $A),*) -> R
             where
                 N: Covered<W>;
+            /// The call as a statement that discards its result.
+            fn $d(self, cx: Cx<'c, W>, $s: $S, $($a: $A),*) -> <N as Discarded<R>>::Out
+            where
+                N: Covered<W> + Discarded<R>;
         }
 
         impl<'c, W, N, F, $S, $($A,)* R> $ViaRecv<'c, W, N, $S, $($A,)* R> for &&Probe<F>
@@ -99,44 +123,51 @@ macro_rules! probe_recv {
             {
                 (self.take())($s, cx.__retype(), $($a),*)
             }
+            #[inline]
+            fn $d(self, cx: Cx<'c, W>, $s: $S, $($a: $A),*) -> <N as Discarded<R>>::Out
+            where
+                N: Covered<W> + Discarded<R>,
+            {
+                N::wrap((self.take())($s, cx.__retype(), $($a),*))
+            }
         }
     };
 }
 
-probe!(ViaCx0 Plain0 __call0;);
-probe!(ViaCx1 Plain1 __call1; A1 a1);
-probe!(ViaCx2 Plain2 __call2; A1 a1 A2 a2);
-probe!(ViaCx3 Plain3 __call3; A1 a1 A2 a2 A3 a3);
-probe!(ViaCx4 Plain4 __call4; A1 a1 A2 a2 A3 a3 A4 a4);
-probe!(ViaCx5 Plain5 __call5; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5);
-probe!(ViaCx6 Plain6 __call6; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6);
-probe!(ViaCx7 Plain7 __call7; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7);
-probe!(ViaCx8 Plain8 __call8; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8);
-probe!(ViaCx9 Plain9 __call9; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9);
-probe!(ViaCx10 Plain10 __call10; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10);
-probe!(ViaCx11 Plain11 __call11; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11);
-probe!(ViaCx12 Plain12 __call12; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12);
-probe!(ViaCx13 Plain13 __call13; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13);
-probe!(ViaCx14 Plain14 __call14; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14);
-probe!(ViaCx15 Plain15 __call15; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14 A15 a15);
-probe!(ViaCx16 Plain16 __call16; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14 A15 a15 A16 a16);
+probe!(ViaCx0 Plain0 __call0 __discard0;);
+probe!(ViaCx1 Plain1 __call1 __discard1; A1 a1);
+probe!(ViaCx2 Plain2 __call2 __discard2; A1 a1 A2 a2);
+probe!(ViaCx3 Plain3 __call3 __discard3; A1 a1 A2 a2 A3 a3);
+probe!(ViaCx4 Plain4 __call4 __discard4; A1 a1 A2 a2 A3 a3 A4 a4);
+probe!(ViaCx5 Plain5 __call5 __discard5; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5);
+probe!(ViaCx6 Plain6 __call6 __discard6; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6);
+probe!(ViaCx7 Plain7 __call7 __discard7; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7);
+probe!(ViaCx8 Plain8 __call8 __discard8; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8);
+probe!(ViaCx9 Plain9 __call9 __discard9; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9);
+probe!(ViaCx10 Plain10 __call10 __discard10; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10);
+probe!(ViaCx11 Plain11 __call11 __discard11; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11);
+probe!(ViaCx12 Plain12 __call12 __discard12; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12);
+probe!(ViaCx13 Plain13 __call13 __discard13; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13);
+probe!(ViaCx14 Plain14 __call14 __discard14; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14);
+probe!(ViaCx15 Plain15 __call15 __discard15; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14 A15 a15);
+probe!(ViaCx16 Plain16 __call16 __discard16; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14 A15 a15 A16 a16);
 
-probe_recv!(ViaRecv1 __call1; S s);
-probe_recv!(ViaRecv2 __call2; S s A2 a2);
-probe_recv!(ViaRecv3 __call3; S s A2 a2 A3 a3);
-probe_recv!(ViaRecv4 __call4; S s A2 a2 A3 a3 A4 a4);
-probe_recv!(ViaRecv5 __call5; S s A2 a2 A3 a3 A4 a4 A5 a5);
-probe_recv!(ViaRecv6 __call6; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6);
-probe_recv!(ViaRecv7 __call7; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7);
-probe_recv!(ViaRecv8 __call8; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8);
-probe_recv!(ViaRecv9 __call9; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9);
-probe_recv!(ViaRecv10 __call10; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10);
-probe_recv!(ViaRecv11 __call11; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11);
-probe_recv!(ViaRecv12 __call12; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12);
-probe_recv!(ViaRecv13 __call13; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13);
-probe_recv!(ViaRecv14 __call14; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14);
-probe_recv!(ViaRecv15 __call15; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14 A15 a15);
-probe_recv!(ViaRecv16 __call16; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14 A15 a15 A16 a16);
+probe_recv!(ViaRecv1 __call1 __discard1; S s);
+probe_recv!(ViaRecv2 __call2 __discard2; S s A2 a2);
+probe_recv!(ViaRecv3 __call3 __discard3; S s A2 a2 A3 a3);
+probe_recv!(ViaRecv4 __call4 __discard4; S s A2 a2 A3 a3 A4 a4);
+probe_recv!(ViaRecv5 __call5 __discard5; S s A2 a2 A3 a3 A4 a4 A5 a5);
+probe_recv!(ViaRecv6 __call6 __discard6; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6);
+probe_recv!(ViaRecv7 __call7 __discard7; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7);
+probe_recv!(ViaRecv8 __call8 __discard8; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8);
+probe_recv!(ViaRecv9 __call9 __discard9; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9);
+probe_recv!(ViaRecv10 __call10 __discard10; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10);
+probe_recv!(ViaRecv11 __call11 __discard11; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11);
+probe_recv!(ViaRecv12 __call12 __discard12; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12);
+probe_recv!(ViaRecv13 __call13 __discard13; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13);
+probe_recv!(ViaRecv14 __call14 __discard14; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14);
+probe_recv!(ViaRecv15 __call15 __discard15; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14 A15 a15);
+probe_recv!(ViaRecv16 __call16 __discard16; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14 A15 a15 A16 a16);
 
 /// A value an autoref probe moves out of through `&self`, once.
 pub(crate) struct Once<T>(Cell<Option<T>>);
@@ -184,6 +215,11 @@ pub trait AwaitViaCx<'c, W, N> {
     fn __bind_owned(self, own: Owned<W>) -> Self::Owned
     where
         N: Covered<W>;
+    /// Binds an operand awaited in a statement that discards its output:
+    /// the output is `#[must_use]` when the function is (see `MustUse`).
+    fn __bind_discard(self, cx: Cx<'c, W>) -> Discard<Self::Out, N>
+    where
+        N: Covered<W>;
 }
 
 impl<'c, W, N, B> AwaitViaCx<'c, W, N> for &&AwaitProbe<Requires<N, B>>
@@ -206,12 +242,43 @@ where
     {
         self.take().start(own.retype())
     }
+    #[inline]
+    fn __bind_discard(self, cx: Cx<'c, W>) -> Discard<Bound<B::Fut>, N>
+    where
+        N: Covered<W>,
+    {
+        Discard {
+            fut: self.take().start(cx.__share()),
+            _n: PhantomData,
+        }
+    }
+}
+
+/// A bound future awaited in a statement that discards its output: the
+/// output is the key set's [`Discarded`] form of the future's, so a
+/// `#[must_use]` function's output still warns.
+pub struct Discard<F, N> {
+    fut: F,
+    _n: PhantomData<fn() -> N>,
+}
+
+impl<F: Future, N: Discarded<F::Output>> Future for Discard<F, N> {
+    type Output = N::Out;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<N::Out> {
+        // SAFETY: `fut` is structurally pinned: `Discard` never moves it
+        // out, has no `Drop` impl, and is `Unpin` only when `F` is.
+        let fut = unsafe { self.map_unchecked_mut(|d| &mut d.fut) };
+        fut.poll(cx).map(N::wrap)
+    }
 }
 
 /// Any other awaited value is left alone.
 pub trait AwaitPlain<T> {
     fn __bind_await<W>(self, cx: Cx<'_, W>) -> T;
     fn __bind_owned<W>(self, own: Owned<W>) -> T;
+    fn __bind_discard<W>(self, cx: Cx<'_, W>) -> T;
 }
 
 impl<T> AwaitPlain<T> for &AwaitProbe<T> {
@@ -221,6 +288,10 @@ impl<T> AwaitPlain<T> for &AwaitProbe<T> {
     }
     #[inline(always)]
     fn __bind_owned<W>(self, _own: Owned<W>) -> T {
+        self.take()
+    }
+    #[inline(always)]
+    fn __bind_discard<W>(self, _cx: Cx<'_, W>) -> T {
         self.take()
     }
 }

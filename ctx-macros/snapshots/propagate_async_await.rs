@@ -65,7 +65,7 @@ fn handle(
             __ctx_fut
         }
             .await?;
-        (&&&::ctx::__private::Probe::new(notify)).__call1(context, &receipt);
+        (&&&::ctx::__private::Probe::new(notify)).__discard1(context, &receipt);
         Ok(receipt)
     }))
 }

@@ -24,6 +24,6 @@ fn first_word<'__ctx_elided>(
     let context: ::ctx::Cx<'_, propagate> = context.__retype();
     #[allow(unused_variables)]
     let __ctx_st = ::ctx::Cx::__storage(context);
-    (&&&::ctx::__private::Probe::new(trace)).__call1(context, s);
+    (&&&::ctx::__private::Probe::new(trace)).__discard1(context, s);
     s.split(' ').next().unwrap_or(s)
 }

@@ -23,6 +23,6 @@ fn display_name(&self, context: ::ctx::Cx<'_, (user,)>, fallback: &str) -> &str 
     #[allow(unused_variables)]
     let __ctx_st = ::ctx::Cx::__storage(context);
     let name = self.lookup(fallback);
-    (&&&::ctx::__private::Probe::new(audit)).__call1(context, name);
+    (&&&::ctx::__private::Probe::new(audit)).__discard1(context, name);
     name
 }

@@ -33,6 +33,6 @@ pub fn process(
     let total = (&&&::ctx::__private::Probe::new(pricing::total))
         .__call1(context.__m(), &checked);
     (&&&::ctx::__private::Probe::new(Self::record))
-        .__call2(context.__m(), &checked, total);
+        .__discard2(context.__m(), &checked, total);
     checked.finish(total)
 }

@@ -202,6 +202,41 @@ pub fn att29_NonSnakeCase() -> String {
     format!("Snake {}", *user)
 }
 
+/// A `#[must_use]` trait method: the declaration and the impl agree
+/// whether or not the impl repeats the attribute.
+pub trait Att30Greeter {
+    #[must_use]
+    #[ctx::propagate(user)]
+    fn att30_greet(&self) -> String;
+
+    #[ctx::propagate(user)]
+    fn att30_plain(&self) -> String;
+}
+
+pub struct Att30;
+
+impl Att30Greeter for Att30 {
+    #[ctx::propagate(user)]
+    fn att30_greet(&self) -> String {
+        format!("hi {}", *user)
+    }
+
+    #[ctx::propagate(user)]
+    fn att30_plain(&self) -> String {
+        format!("plain {}", *user)
+    }
+}
+
+/// `#[must_use]` callees used as a value, discarded with `let _`, and
+/// called as a statement when the result is not `#[must_use]`.
+#[ctx::propagate(user)]
+pub fn att31_calls_must_use() -> String {
+    let _ = att06_must_use();
+    Att30::att30_plain(&Att30);
+    let g = Att30::att30_greet(&Att30);
+    format!("{g} {}", att07_must_use_reason())
+}
+
 #[allow(deprecated)]
 pub fn check() {
     assert_eq!(ctx::with!(ann(), { att01_doc_comment("hi") }), "hi ann");
@@ -244,4 +279,8 @@ pub fn check() {
     );
     assert_eq!(ctx::with!(ann(), { att28_use_inside_body() }), "w ann");
     assert_eq!(ctx::with!(ann(), { att29_NonSnakeCase() }), "Snake ann");
+    assert_eq!(
+        ctx::with!(ann(), { att31_calls_must_use() }),
+        "hi ann hey ann"
+    );
 }

@@ -75,7 +75,17 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
     let (outer, inner): (Vec<_>, Vec<_>) = attrs
         .into_iter()
         .partition(|a| matches!(a.style, AttrStyle::Outer));
+    // A `#[must_use]` function's key set is marked, so that a call
+    // statement discarding its result (or awaited output) still warns: the
+    // call goes through a probe, where rustc's lint does not see the
+    // function. A declaration without a body is a trait's, whose impls do
+    // not repeat the attribute: it stays unmarked, as they do.
     let n = key_set(keys);
+    let n = if block.is_some() && outer.iter().any(|a| a.path().is_ident("must_use")) {
+        quote!(::ctx::check::MustUse<#n>)
+    } else {
+        n
+    };
     let cx = cx_ident();
     let is_async = sig.asyncness.is_some();
     let mutable = keys.iter().any(|k| k.is_mut);

@@ -30,7 +30,7 @@ impl Rewriter {
             Expr::Path(_) => {
                 let call: ExprCall = syn::parse_quote_spanned!(arg.span()=> #arg());
                 let call = self
-                    .probe_call(&call)
+                    .probe_call(&call, false)
                     .map_or_else(|| call.to_token_stream(), |e| e.to_token_stream());
                 quote_spanned!(arg.span()=> move || { #prelude #call })
             }
@@ -205,7 +205,7 @@ impl Rewriter {
     /// nothing: the future may borrow the context mutably.
     fn bind_here(&self, arg: &Expr) -> TokenStream {
         self.used();
-        let bound = self.await_probe(arg);
+        let bound = self.await_probe(arg, false);
         let st = hidden("__ctx_st");
         quote_spanned!(arg.span()=> ::ctx::__private::bind_here(#st, #bound))
     }

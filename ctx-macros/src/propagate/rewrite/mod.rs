@@ -85,6 +85,9 @@ pub(crate) struct Rewriter {
     locals: HashSet<String>,
     /// Locals bound to a closure literal (see `ClosureLocals`).
     closure_locals: HashSet<String>,
+    /// The expression about to be visited is a call statement that
+    /// discards its result (`f(x);`).
+    discarded: bool,
     errors: Vec<syn::Error>,
 }
 
@@ -106,6 +109,7 @@ impl Rewriter {
             handles: HashSet::new(),
             locals: HashSet::new(),
             closure_locals: HashSet::new(),
+            discarded: false,
             errors: Vec::new(),
         }
     }
@@ -192,11 +196,26 @@ impl Rewriter {
         }
     }
 
-    fn probe_call(&self, call: &ExprCall) -> Option<Expr> {
+    /// `f(a, b)` becomes a probe that passes the context if `f` takes it.
+    /// A call statement that discards the result (`f(a, b);`) goes through
+    /// `__discardN`, whose result is `#[must_use]` when `f` is (see
+    /// `ctx::check::MustUse`).
+    fn probe_call(&self, call: &ExprCall, discarded: bool) -> Option<Expr> {
         let Expr::Path(p) = &*call.func else {
             return None;
         };
         if self.in_unsafe > 0 {
+            return None;
+        }
+        // The standard library's functions take no context: called as
+        // written, they keep their `#[must_use]` lints.
+        if p.qself.is_none()
+            && p.path.segments.len() > 1
+            && p.path
+                .segments
+                .first()
+                .is_some_and(|s| s.ident == "std" || s.ident == "core" || s.ident == "alloc")
+        {
             return None;
         }
         let last = p.path.segments.last()?;
@@ -222,7 +241,8 @@ impl Rewriter {
         if n > MAX_ARITY {
             return None;
         }
-        let method = Ident::new(&format!("__call{n}"), call.func.span());
+        let name = if discarded { "__discard" } else { "__call" };
+        let method = Ident::new(&format!("{name}{n}"), call.func.span());
         let cx = self.cx(call.span());
         let holes = (1..=n).map(hole);
         let f = hole(0);
@@ -242,11 +262,19 @@ impl Rewriter {
     /// future then holds only the bound operand and stays `Send`.
     /// The context is copied before the operand is evaluated: the operand
     /// (an `async` block) may borrow it mutably.
-    fn await_probe(&self, base: &Expr) -> TokenStream {
+    /// An operand awaited in a statement that discards the output
+    /// (`f().await;`) is bound by `__bind_discard`, whose output is
+    /// `#[must_use]` when `f` is.
+    fn await_probe(&self, base: &Expr, discarded: bool) -> TokenStream {
         let cx = self.cx(base.span());
         let (f, c) = (hidden("__ctx_fut"), hidden("__ctx_c"));
+        let bind = if discarded {
+            quote_spanned!(base.span()=> __bind_discard)
+        } else {
+            quote_spanned!(base.span()=> __bind_await)
+        };
         quote_spanned! {base.span()=>
-            { let #c = #cx; let #f = (&&::ctx::__private::AwaitProbe::new(#base)).__bind_await(#c); #f }
+            { let #c = #cx; let #f = (&&::ctx::__private::AwaitProbe::new(#base)).#bind(#c); #f }
         }
     }
 
@@ -264,8 +292,8 @@ impl Rewriter {
     }
 
     /// [`Self::await_probe`] as syntax, with `base` moved in.
-    fn await_bound(&self, base: Expr) -> Expr {
-        let template = self.await_probe(&hole_at(0, base.span()));
+    fn await_bound(&self, base: Expr, discarded: bool) -> Expr {
+        let template = self.await_probe(&hole_at(0, base.span()), discarded);
         splice(template, vec![base])
     }
 }
@@ -420,6 +448,7 @@ impl VisitMut for Rewriter {
     }
 
     fn visit_stmt_mut(&mut self, s: &mut Stmt) {
+        self.discarded = matches!(s, Stmt::Expr(Expr::Call(_) | Expr::Await(_), Some(_)));
         let outer = self.statement_takes_cx;
         // Only reads are pinned by it: a body without keys needs no scan.
         self.statement_takes_cx = self.mutable && !self.keys.is_empty() && takes_cx(s);
@@ -428,6 +457,7 @@ impl VisitMut for Rewriter {
     }
 
     fn visit_expr_mut(&mut self, e: &mut Expr) {
+        let discarded = std::mem::take(&mut self.discarded);
         if let Some(k) = self.key_of(e) {
             *e = self.read(&k, e.span());
             return;
@@ -480,12 +510,14 @@ impl VisitMut for Rewriter {
             )));
         }
         let new = match e {
-            Expr::Call(call) => self.boundary_call(call).or_else(|| self.probe_call(call)),
+            Expr::Call(call) => self
+                .boundary_call(call)
+                .or_else(|| self.probe_call(call, discarded)),
             Expr::MethodCall(m) => self.boundary_method(m, chain),
             Expr::Await(a) if self.is_handle(&a.base) => None,
             Expr::Await(a) => {
                 let base = std::mem::replace(&mut *a.base, Expr::Verbatim(TokenStream::new()));
-                *a.base = self.await_bound(base);
+                *a.base = self.await_bound(base, discarded);
                 None
             }
             _ => None,

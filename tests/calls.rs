@@ -218,3 +218,69 @@ fn early_returns_in_async_bodies_coerce_to_the_declared_output() {
     let out = rt.block_on(req("bobby", 1).scope(early_returns(&named)));
     assert_eq!(out, ("other".into(), "bobby".into(), "2".into()));
 }
+
+#[ctx::propagate(user)]
+fn tag(n: u32) -> String {
+    format!("{}#{n}", *user)
+}
+
+#[ctx::propagate(user)]
+fn add_len(acc: usize, s: &str) -> usize {
+    acc + s.len() + user.len()
+}
+
+#[ctx::propagate(mut audit)]
+fn note(what: &str) {
+    ctx::set!(audit, {
+        let mut a = audit.clone();
+        a.push(what.to_string());
+        a
+    });
+}
+
+fn plain_double(n: u32) -> u32 {
+    n * 2
+}
+
+/// Propagated functions passed as values get the context; plain and
+/// generic functions passed as values stay as written.
+#[allow(clippy::type_complexity)]
+#[ctx::propagate(user, mut audit)]
+fn functions_as_values() -> (
+    Vec<String>,
+    usize,
+    Vec<String>,
+    Vec<u32>,
+    Vec<u64>,
+    Vec<Box<u32>>,
+) {
+    let tags: Vec<String> = [1, 2].into_iter().map(tag).collect();
+    let total = ["ab", "c"].into_iter().fold(0, add_len);
+    ["x", "y"].into_iter().for_each(note);
+    let doubled: Vec<u32> = [1, 2].into_iter().map(plain_double).collect();
+    let widened: Vec<u64> = [3u32].into_iter().map(u64::from).collect();
+    let boxed: Vec<Box<u32>> = [4].into_iter().map(Box::new).collect();
+    [String::new()].into_iter().for_each(drop);
+    let later = tag;
+    let first = "5".parse().ok().map(later).unwrap_or_default();
+    (
+        tags.into_iter().chain([first]).collect(),
+        total,
+        audit.clone(),
+        doubled,
+        widened,
+        boxed,
+    )
+}
+
+#[test]
+fn propagated_functions_passed_as_values_receive_the_context() {
+    let (tags, total, audit, doubled, widened, boxed) =
+        ctx::with!(req("ann", 1), { functions_as_values() });
+    assert_eq!(tags, ["ann#1", "ann#2", "ann#5"]);
+    assert_eq!(total, 3 + 3 + 3);
+    assert_eq!(audit, ["x", "y"]);
+    assert_eq!(doubled, [2, 4]);
+    assert_eq!(widened, [3]);
+    assert_eq!(boxed, [Box::new(4)]);
+}

@@ -588,3 +588,43 @@ fn rayon_join_closures_write_in_argument_order() {
     });
     assert_eq!((x.as_deref(), y.as_deref()), (Some("ann"), Some("ann")));
 }
+
+#[ctx::propagate(user)]
+async fn holds_a_read_across_an_await() -> String {
+    let u: &String = user;
+    let mut yielded = false;
+    std::future::poll_fn(|_| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    u.clone()
+}
+
+/// A bound future polled once, suspended while it holds a `&V`, then
+/// overwritten by many top-level writes of its caller before it resumes:
+/// its read still sees the value it borrowed (valgrind checks the memory).
+#[ctx::propagate(mut user)]
+async fn writes_while_a_bound_reader_is_suspended() -> String {
+    use std::future::Future;
+    let f = ctx::bind!(holds_a_read_across_an_await());
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(f.as_mut().poll(&mut cx).is_pending());
+    for i in 0..100 {
+        ctx::set!(user, format!("overwritten-{i}-{}", "x".repeat(64)));
+    }
+    f.await
+}
+
+#[tokio::test]
+async fn a_suspended_bound_reader_outlives_its_callers_writes() {
+    let out = req("original-user", 1)
+        .scope(writes_while_a_bound_reader_is_suspended())
+        .await;
+    assert_eq!(out, "original-user");
+}

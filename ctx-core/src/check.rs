@@ -191,7 +191,7 @@ impl<R> Discarded<R> for () {
 /// #[derive(ctx::ContextFields)]
 /// struct Root { user: String }
 ///
-/// assert_eq!(ctx::with!(Root { user: "ann".into() } => handler()), "hello ann");
+/// assert_eq!(ctx::with!(Root { user: "ann".into() }, { handler() }), "hello ann");
 /// ```
 pub struct MustUse<N>(PhantomData<fn() -> N>, core::convert::Infallible);
 

@@ -40,7 +40,7 @@ pub mod __private {
     pub use crate::frame::{Entry, Value};
     pub use crate::future::{AsyncBody, Bound, Requires, instrument};
     pub use crate::key::{MergeFn, merge_append, merge_keep, merge_replace, merge_with};
-    pub use crate::probe::{AwaitProbe, Probe, prelude};
+    pub use crate::probe::{AwaitProbe, Probe, ValueProbe, prelude};
     pub use crate::root::{__take, RootReturn, RootStorage, scope, scope_returning};
     pub use crate::span::ChildSpan;
     pub use crate::storage::Storage;

@@ -169,6 +169,77 @@ probe_recv!(ViaRecv14 __call14 __discard14; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7
 probe_recv!(ViaRecv15 __call15 __discard15; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14 A15 a15);
 probe_recv!(ViaRecv16 __call16 __discard16; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7 a7 A8 a8 A9 a9 A10 a10 A11 a11 A12 a12 A13 a13 A14 a14 A15 a15 A16 a16);
 
+/// Holds an argument that is a path (`.map(tag)`) for one probe: a
+/// propagated function becomes a closure that passes the context (level
+/// 1, by value), anything else is handed on as it is (level 2, through
+/// `Deref` to [`ValueProbeInner`]). The probe is taken by value, so the
+/// closure borrows only the context, not the probe.
+pub struct ValueProbe<T>(ValueProbeInner<T>);
+
+/// The fallback level of a [`ValueProbe`].
+pub struct ValueProbeInner<T>(Once<T>);
+
+impl<T> ValueProbe<T> {
+    #[inline]
+    pub fn new(t: T) -> Self {
+        ValueProbe(ValueProbeInner(Once::new(t)))
+    }
+}
+
+impl<T> std::ops::Deref for ValueProbe<T> {
+    type Target = ValueProbeInner<T>;
+    #[inline]
+    fn deref(&self) -> &ValueProbeInner<T> {
+        &self.0
+    }
+}
+
+/// A path argument that is not a propagated function: handed on as is.
+pub trait ValuePlain<T> {
+    fn __value<W>(&self, cx: &Cx<'_, W>) -> T;
+}
+
+impl<T> ValuePlain<T> for ValueProbeInner<T> {
+    #[inline(always)]
+    fn __value<W>(&self, _cx: &Cx<'_, W>) -> T {
+        self.0.take()
+    }
+}
+
+macro_rules! value_probe {
+    ($ViaCx:ident; $($A:ident $a:ident)+) => {
+        /// A propagated function passed as a value: a closure that calls it
+        /// with the context, like a closure written in the body (its
+        /// writes are not top-level; see `Cx`).
+        pub trait $ViaCx<'c, W, N, $($A,)+ R> {
+            fn __value<'b>(self, cx: &'b Cx<'c, W>) -> impl Fn($($A),+) -> R + Copy
+            where
+                N: Covered<W>;
+        }
+
+        impl<'c, W, N, F, $($A,)+ R> $ViaCx<'c, W, N, $($A,)+ R> for ValueProbe<F>
+        where
+            F: Copy + Fn(Cx<'c, N>, $($A),+) -> R,
+        {
+            #[inline]
+            fn __value<'b>(self, cx: &'b Cx<'c, W>) -> impl Fn($($A),+) -> R + Copy
+            where
+                N: Covered<W>,
+            {
+                let f = self.0.0.take();
+                move |$($a),+| f(cx.__c().__retype(), $($a),+)
+            }
+        }
+    };
+}
+
+value_probe!(ValueViaCx1; A1 a1);
+value_probe!(ValueViaCx2; A1 a1 A2 a2);
+value_probe!(ValueViaCx3; A1 a1 A2 a2 A3 a3);
+value_probe!(ValueViaCx4; A1 a1 A2 a2 A3 a3 A4 a4);
+value_probe!(ValueViaCx5; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5);
+value_probe!(ValueViaCx6; A1 a1 A2 a2 A3 a3 A4 a4 A5 a5 A6 a6);
+
 /// A value an autoref probe moves out of through `&self`, once.
 pub(crate) struct Once<T>(Cell<Option<T>>);
 
@@ -303,6 +374,10 @@ pub mod prelude {
         Plain0 as _, Plain1 as _, Plain2 as _, Plain3 as _, Plain4 as _, Plain5 as _, Plain6 as _,
         Plain7 as _, Plain8 as _, Plain9 as _, Plain10 as _, Plain11 as _, Plain12 as _,
         Plain13 as _, Plain14 as _, Plain15 as _, Plain16 as _,
+    };
+    pub use super::{
+        ValuePlain as _, ValueViaCx1 as _, ValueViaCx2 as _, ValueViaCx3 as _, ValueViaCx4 as _,
+        ValueViaCx5 as _, ValueViaCx6 as _,
     };
     pub use super::{
         ViaCx0 as _, ViaCx1 as _, ViaCx2 as _, ViaCx3 as _, ViaCx4 as _, ViaCx5 as _, ViaCx6 as _,

@@ -22,6 +22,7 @@ mod reads;
 mod select;
 mod syntax;
 mod tracing;
+mod values;
 
 use std::collections::HashSet;
 
@@ -340,6 +341,7 @@ impl VisitMut for Rewriter {
         }
         if let Some(init) = &mut l.init {
             self.visit_local_init_mut(init);
+            self.probe_value(&mut init.expr);
         }
         // The pattern binds from the next statement on.
         self.bind(&l.pat);
@@ -510,10 +512,14 @@ impl VisitMut for Rewriter {
             )));
         }
         let new = match e {
-            Expr::Call(call) => self
-                .boundary_call(call)
-                .or_else(|| self.probe_call(call, discarded)),
-            Expr::MethodCall(m) => self.boundary_method(m, chain),
+            Expr::Call(call) => self.boundary_call(call).or_else(|| {
+                self.probe_values(&mut call.args);
+                self.probe_call(call, discarded)
+            }),
+            Expr::MethodCall(m) => self.boundary_method(m, chain).or_else(|| {
+                self.probe_values(&mut m.args);
+                None
+            }),
             Expr::Await(a) if self.is_handle(&a.base) => None,
             Expr::Await(a) => {
                 let base = std::mem::replace(&mut *a.base, Expr::Verbatim(TokenStream::new()));

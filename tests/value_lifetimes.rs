@@ -214,3 +214,54 @@ fn locals_named_like_keys_shadow_them() {
     assert_eq!(g, "hello bob");
     assert_eq!(s, ["xy", "x", "x", "y", "y", "ann", "7", "ann"]);
 }
+
+struct Conn {
+    out: Vec<String>,
+}
+
+impl Conn {
+    async fn write_frame(&mut self, frame: &str) {
+        tokio::task::yield_now().await;
+        self.out.push(frame.to_string());
+    }
+}
+
+#[ctx::propagate(user)]
+fn make_frame(x: u32) -> String {
+    format!("{}:{x}", *user)
+}
+
+#[ctx::propagate(user)]
+async fn framed(x: u32, suffix: &str) -> String {
+    tokio::task::yield_now().await;
+    format!("{}{suffix}", make_frame(x))
+}
+
+/// Temporaries in an awaited expression live to the end of the statement,
+/// as in plain Rust: `dst.write_frame(&make_frame(x)).await` borrows the
+/// frame across the `.await`.
+#[ctx::propagate(mut user)]
+async fn sends_borrowed_temporaries(dst: &mut Conn, x: u32) -> String {
+    dst.write_frame(&make_frame(x)).await;
+    dst.write_frame(&format!("n={}", dst.out.len())).await;
+    let echoed = framed(x, &format!("!{}", *user)).await;
+    ctx::set!(user, "bob".to_string());
+    dst.write_frame(&make_frame(x + 1)).await;
+    echoed
+}
+
+#[tokio::test]
+async fn awaited_calls_keep_their_temporaries_to_the_end_of_the_statement() {
+    let mut conn = Conn { out: Vec::new() };
+    // On a spawned task: the body's future must stay `Send`.
+    let (out, conn) = tokio::spawn(async move {
+        let out = req("ann")
+            .scope(sends_borrowed_temporaries(&mut conn, 3))
+            .await;
+        (out, conn)
+    })
+    .await
+    .unwrap();
+    assert_eq!(out, "ann:3!ann");
+    assert_eq!(conn.out, ["ann:3", "n=1", "bob:4"]);
+}

@@ -45,25 +45,25 @@ fn handle(
         let context = __own.cx::<propagate>();
         #[allow(unused_variables)]
         let __ctx_st = ::ctx::Cx::__storage(context);
-        let account = {
-            let __ctx_c = context;
-            let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
+        let account = (match (
+            context,
+            ::ctx::__private::AwaitProbe::new(
                 (&&&::ctx::__private::Probe::new(load_account))
                     .__call1(context, order.account),
-            ))
-                .__bind_await(__ctx_c);
-            __ctx_fut
-        }
+            ),
+        ) {
+            (__ctx_c, __ctx_p) => (&&__ctx_p).__bind_await(__ctx_c),
+        })
             .await?;
-        let receipt = {
-            let __ctx_c = context;
-            let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
+        let receipt = (match (
+            context,
+            ::ctx::__private::AwaitProbe::new(
                 (&&&::ctx::__private::Probe::new(charge))
                     .__call2(context, &account, order.amount),
-            ))
-                .__bind_await(__ctx_c);
-            __ctx_fut
-        }
+            ),
+        ) {
+            (__ctx_c, __ctx_p) => (&&__ctx_p).__bind_await(__ctx_c),
+        })
             .await?;
         (&&&::ctx::__private::Probe::new(notify)).__discard1(context, &receipt);
         Ok(receipt)

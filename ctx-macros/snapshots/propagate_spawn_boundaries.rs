@@ -55,14 +55,14 @@ fn fan_out(
                         let context = __ctx_own.cx_same();
                         #[allow(unused_variables)]
                         let __ctx_st = ::ctx::Cx::__storage(context);
-                        {
-                            let __ctx_c = context;
-                            let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
+                        (match (
+                            context,
+                            ::ctx::__private::AwaitProbe::new(
                                 (&&&::ctx::__private::Probe::new(fetch)).__call0(context),
-                            ))
-                                .__bind_await(__ctx_c);
-                            __ctx_fut
-                        }
+                            ),
+                        ) {
+                            (__ctx_c, __ctx_p) => (&&__ctx_p).__bind_await(__ctx_c),
+                        })
                             .await
                     },
                 ),

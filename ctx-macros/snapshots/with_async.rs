@@ -21,25 +21,25 @@ fn __expansion() {
         use ::ctx::__private::prelude::*;
         __ctx_root
             .instrument(async {
-                let order = {
-                    let __ctx_c = context.__m();
-                    let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
+                let order = (match (
+                    context.__m(),
+                    ::ctx::__private::AwaitProbe::new(
                         (&&&::ctx::__private::Probe::new(load_order))
                             .__call1(context.__m(), id),
-                    ))
-                        .__bind_await(__ctx_c);
-                    __ctx_fut
-                }
+                    ),
+                ) {
+                    (__ctx_c, __ctx_p) => (&&__ctx_p).__bind_await(__ctx_c),
+                })
                     .await;
-                {
-                    let __ctx_c = context.__m();
-                    let __ctx_fut = (&&::ctx::__private::AwaitProbe::new(
+                (match (
+                    context.__m(),
+                    ::ctx::__private::AwaitProbe::new(
                         (&&&::ctx::__private::Probe::new(handle))
                             .__call1(context.__m(), order),
-                    ))
-                        .__bind_await(__ctx_c);
-                    __ctx_fut
-                }
+                    ),
+                ) {
+                    (__ctx_c, __ctx_p) => (&&__ctx_p).__bind_await(__ctx_c),
+                })
                     .await
             })
             .await

@@ -205,7 +205,7 @@ impl Rewriter {
     /// nothing: the future may borrow the context mutably.
     fn bind_here(&self, arg: &Expr) -> TokenStream {
         self.used();
-        let bound = self.await_probe(arg, false);
+        let bound = self.await_probe(arg);
         let st = hidden("__ctx_st");
         quote_spanned!(arg.span()=> ::ctx::__private::bind_here(#st, #bound))
     }

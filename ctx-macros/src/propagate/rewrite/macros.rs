@@ -21,7 +21,7 @@ impl Rewriter {
     pub(super) fn bound_branch(&mut self, mut e: Expr) -> Expr {
         self.closures += 1;
         self.pinned(|rw| rw.visit_expr_mut(&mut e));
-        let bound = self.await_bound(e, false);
+        let bound = self.await_bound(e);
         self.closures -= 1;
         bound
     }

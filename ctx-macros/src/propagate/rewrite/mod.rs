@@ -259,23 +259,37 @@ impl Rewriter {
         Some(out)
     }
 
-    /// The probe lives in a `let` so it is gone before the `.await`: the
-    /// future then holds only the bound operand and stays `Send`.
+    /// A future bound where it is written (`ctx::bind!`, a `join!`
+    /// branch): the probe lives in a `let`, so it is gone before the future
+    /// is polled, which then holds only the bound operand and stays `Send`.
     /// The context is copied before the operand is evaluated: the operand
     /// (an `async` block) may borrow it mutably.
-    /// An operand awaited in a statement that discards the output
-    /// (`f().await;`) is bound by `__bind_discard`, whose output is
-    /// `#[must_use]` when `f` is.
-    fn await_probe(&self, base: &Expr, discarded: bool) -> TokenStream {
+    fn await_probe(&self, base: &Expr) -> TokenStream {
         let cx = self.cx(base.span());
         let (f, c) = (hidden("__ctx_fut"), hidden("__ctx_c"));
+        quote_spanned! {base.span()=>
+            { let #c = #cx; let #f = (&&::ctx::__private::AwaitProbe::new(#base)).__bind_await(#c); #f }
+        }
+    }
+
+    /// The operand of an `.await`. The context is copied first (the operand,
+    /// an `async` block, may borrow it mutably), then the operand is
+    /// evaluated, both in a `match` scrutinee: the operand's temporaries
+    /// (`f(&make(x)).await`) live to the end of the statement, as in plain
+    /// Rust, while the probe itself is moved into the arm and gone before
+    /// the `.await`. An operand awaited in a statement that discards the
+    /// output (`f().await;`) is bound by `__bind_discard`, whose output is
+    /// `#[must_use]` when `f` is.
+    fn awaited_probe(&self, base: &Expr, discarded: bool) -> TokenStream {
+        let cx = self.cx(base.span());
+        let (p, c) = (hidden("__ctx_p"), hidden("__ctx_c"));
         let bind = if discarded {
             quote_spanned!(base.span()=> __bind_discard)
         } else {
             quote_spanned!(base.span()=> __bind_await)
         };
         quote_spanned! {base.span()=>
-            { let #c = #cx; let #f = (&&::ctx::__private::AwaitProbe::new(#base)).#bind(#c); #f }
+            (match (#cx, ::ctx::__private::AwaitProbe::new(#base)) { (#c, #p) => (&&#p).#bind(#c) })
         }
     }
 
@@ -293,8 +307,14 @@ impl Rewriter {
     }
 
     /// [`Self::await_probe`] as syntax, with `base` moved in.
-    fn await_bound(&self, base: Expr, discarded: bool) -> Expr {
-        let template = self.await_probe(&hole_at(0, base.span()), discarded);
+    fn await_bound(&self, base: Expr) -> Expr {
+        let template = self.await_probe(&hole_at(0, base.span()));
+        splice(template, vec![base])
+    }
+
+    /// [`Self::awaited_probe`] as syntax, with `base` moved in.
+    fn awaited_bound(&self, base: Expr, discarded: bool) -> Expr {
+        let template = self.awaited_probe(&hole_at(0, base.span()), discarded);
         splice(template, vec![base])
     }
 }
@@ -523,7 +543,7 @@ impl VisitMut for Rewriter {
             Expr::Await(a) if self.is_handle(&a.base) => None,
             Expr::Await(a) => {
                 let base = std::mem::replace(&mut *a.base, Expr::Verbatim(TokenStream::new()));
-                *a.base = self.await_bound(base, discarded);
+                *a.base = self.awaited_bound(base, discarded);
                 None
             }
             _ => None,

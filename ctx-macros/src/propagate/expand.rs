@@ -9,7 +9,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
-use syn::{AttrStyle, FnArg, Ident, Lifetime, ReturnType, Type};
+use syn::{AttrStyle, FnArg, Ident, Lifetime, ReturnType, Token, Type};
 
 use super::KeyArg;
 use super::rewrite::{self, Rewriter};
@@ -70,8 +70,17 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
         attrs,
         vis,
         mut sig,
-        block,
+        mut block,
     } = f;
+    let boxed = match super::async_trait::recognize(&sig, &mut block) {
+        Ok(boxed) => boxed,
+        Err(e) => return e.into_compile_error(),
+    };
+    if let Some(b) = &boxed {
+        sig.asyncness = Some(Token![async](sig.fn_token.span));
+        let out = &b.output;
+        sig.output = syn::parse_quote!(-> #out);
+    }
     let (outer, inner): (Vec<_>, Vec<_>) = attrs
         .into_iter()
         .partition(|a| matches!(a.style, AttrStyle::Outer));
@@ -125,14 +134,34 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
         // so must they, whatever the user's crate's edition.
         let at = Span::mixed_site().located_at(ret_span);
         let imp = quote_spanned!(at=> impl);
-        sig.output = syn::parse_quote_spanned! {ret_span=>
-            -> ::ctx::__private::Requires<
-                #n,
-                #imp ::ctx::__private::AsyncBody<
+        // An `#[async_trait]` method: the body boxed for `'async_trait`.
+        let boxed = boxed.map(|b| {
+            let (lt, send) = (&b.lifetime, b.send.then(|| quote!(+ ::core::marker::Send)));
+            let fut = quote! {
+                ::core::pin::Pin<::std::boxed::Box<
+                    dyn ::core::future::Future<Output = #output> #send + #lt
+                >>
+            };
+            let body = quote! {
+                ::std::boxed::Box<
+                    dyn ::core::ops::FnOnce(::ctx::__private::Owned<#n>) -> #fut #send + #lt
+                >
+            };
+            (fut, body)
+        });
+        sig.output = match &boxed {
+            Some((_, body)) => syn::parse_quote_spanned! {ret_span=>
+                -> ::ctx::__private::Requires<#n, #body>
+            },
+            None => syn::parse_quote_spanned! {ret_span=>
+                -> ::ctx::__private::Requires<
                     #n,
-                    Fut = #imp ::core::future::Future<Output = #output>,
-                >,
-            >
+                    #imp ::ctx::__private::AsyncBody<
+                        #n,
+                        Fut = #imp ::core::future::Future<Output = #output>,
+                    >,
+                >
+            },
         };
         let inner_as_outer = inner.iter().map(|a| {
             let mut a = a.clone();
@@ -162,9 +191,8 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
                 }
             });
             let stmts = &b.stmts;
-            quote! {{
-                #errors
-                ::ctx::__private::Requires::new(move |#own: ::ctx::__private::Owned<#n>| #typed(async move {
+            let fut = quote! {
+                #typed(async move {
                     #first_return
                     #prelude
                     #witness
@@ -172,7 +200,20 @@ pub(crate) fn expand(keys: &[KeyArg], f: FnItem) -> TokenStream {
                     let #mut_kw #cx = #own.cx::<#w>();
                     #st
                     #(#stmts)*
-                }))
+                })
+            };
+            let body = match &boxed {
+                Some((fut_ty, body_ty)) => quote! {{
+                    let __ctx_body: #body_ty = ::std::boxed::Box::new(
+                        move |#own: ::ctx::__private::Owned<#n>| -> #fut_ty { ::std::boxed::Box::pin(#fut) }
+                    );
+                    __ctx_body
+                }},
+                None => quote!(move |#own: ::ctx::__private::Owned<#n>| #fut),
+            };
+            quote! {{
+                #errors
+                ::ctx::__private::Requires::new(#body)
             }}
         });
         let body = body.unwrap_or_else(|| quote!(;));

@@ -3,6 +3,7 @@
 //! (`expand`).
 
 mod args;
+mod async_trait;
 mod expand;
 pub(crate) mod rewrite;
 mod validate;

@@ -64,6 +64,12 @@ impl<R: Root> RootStorage<R> {
         )
     }
 
+    /// The storage, owned.
+    #[cfg(feature = "http")]
+    pub(crate) fn into_storage(self) -> Arc<Storage> {
+        self.st
+    }
+
     #[doc(hidden)]
     #[inline]
     pub fn cx(&self) -> Cx<'_, R> {

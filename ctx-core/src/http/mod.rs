@@ -1,0 +1,28 @@
+//! Request context for HTTP services built on `tower` (axum, hyper,
+//! tonic): each request runs in a context built from it, and handlers are
+//! `#[propagate]` async fns.
+//!
+//! - [`RequestRoot`]: how a root type is built from a request's head.
+//! - [`ContextLayer`]: the server layer. It builds the root, runs the rest
+//!   of the stack in its context, and after the response is ready it runs
+//!   its [`on_response`](ContextLayer::on_response) hook in that context,
+//!   where the handler's changes to `mut` keys are visible, and puts the
+//!   [`RequestContext`] in the response's extensions for the middleware
+//!   outside it.
+//! - [`RequestContext`]: the request's context, found in the request's
+//!   extensions (an axum extractor with the `axum` feature). Its
+//!   [`run`](RequestContext::run) runs a propagated handler, checked at
+//!   compile time against the root type, and brings the handler's changes
+//!   back to the request's context when it returns normally.
+//!
+//! Enabled by the `http` feature; the `axum` feature adds the extractor.
+
+#[cfg(feature = "axum")]
+mod axum;
+mod server;
+
+#[cfg(feature = "axum")]
+pub use axum::MissingContextLayer;
+
+pub use server::{ContextLayer, ContextService, OnResponse, RequestContext, RequestRoot};
+pub use server::{NoHook, ResponseFuture};

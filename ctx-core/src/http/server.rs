@@ -1,0 +1,415 @@
+//! The server side: a tower layer that runs each request in a context built
+//! from it, and the request's context as handlers and middleware see it.
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use ::http::request::Parts;
+use ::http::{Request, Response, response};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::ambient::{Current, mirrored};
+use crate::check::{Covered, Has};
+use crate::cx::Owned;
+use crate::future::{AsyncBody, Bound, Requires};
+use crate::key::Key;
+use crate::root::{Root, RootStorage};
+use crate::storage::Storage;
+
+/// A root built from a request's head: the values each request starts
+/// with (a user from a header, a generated request id).
+///
+/// ```
+/// use ctx::http::RequestRoot;
+///
+/// ctx::keys! { pub user: Option<String>; pub request_id: u64; }
+///
+/// #[derive(ctx::ContextFields)]
+/// struct Req { user: Option<String>, request_id: u64 }
+///
+/// impl RequestRoot for Req {
+///     fn from_request(parts: &http::request::Parts) -> Self {
+///         let user = parts.headers.get("x-user").and_then(|v| v.to_str().ok());
+///         Req { user: user.map(String::from), request_id: 1 }
+///     }
+/// }
+///
+/// let (parts, ()) = http::Request::get("/").header("x-user", "ann").body(()).unwrap().into_parts();
+/// assert_eq!(Req::from_request(&parts).user.as_deref(), Some("ann"));
+/// ```
+pub trait RequestRoot: Root + Send + 'static {
+    /// The root of the request whose head is `parts`.
+    fn from_request(parts: &Parts) -> Self;
+}
+
+/// The context of one request, built by [`ContextLayer`]: in the request's
+/// extensions for handlers, and in the response's for the middleware
+/// outside the layer.
+///
+/// With the `axum` feature it is an extractor, so a handler is one line
+/// around a `#[propagate]` async fn (below, `|cx: RequestContext<Req>|
+/// cx.run(whoami())`); without it, take it with axum's
+/// `Extension<RequestContext<R>>`.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use ctx::http::{ContextLayer, RequestContext, RequestRoot};
+/// use tower_service::Service;
+///
+/// ctx::keys! { pub user: Option<String>; }
+///
+/// #[derive(ctx::ContextFields)]
+/// struct Req { user: Option<String> }
+///
+/// impl RequestRoot for Req {
+///     fn from_request(parts: &http::request::Parts) -> Self {
+///         let user = parts.headers.get("x-user").and_then(|v| v.to_str().ok());
+///         Req { user: user.map(String::from) }
+///     }
+/// }
+///
+/// #[ctx::propagate(mut user)]
+/// async fn whoami() -> String {
+///     let name = user.clone().unwrap_or_default();
+///     ctx::set!(user, Some(format!("{name} (seen)")));
+///     name
+/// }
+///
+/// let mut app = Router::new()
+///     .route("/", get(|cx: RequestContext<Req>| cx.run(whoami())))
+///     .layer(ContextLayer::<Req>::new());
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let req = http::Request::get("/").header("x-user", "ann").body(axum::body::Body::empty());
+/// let res = app.call(req.unwrap()).await.unwrap();
+/// // The handler's change, read by the middleware outside the layer.
+/// let cx = res.extensions().get::<RequestContext<Req>>().unwrap();
+/// assert_eq!(cx.get::<user>().as_deref(), Some("ann (seen)"));
+/// # });
+/// ```
+pub struct RequestContext<R> {
+    st: Arc<Storage>,
+    _r: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for RequestContext<R> {
+    fn clone(&self) -> Self {
+        RequestContext {
+            st: Arc::clone(&self.st),
+            _r: PhantomData,
+        }
+    }
+}
+
+impl<R> fmt::Debug for RequestContext<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RequestContext").field(&self.st).finish()
+    }
+}
+
+impl<R: Root> RequestContext<R> {
+    /// Runs a propagated async fn in this request's context, as a child
+    /// of it: the handler starts from the request's current values, and
+    /// its changes (those of the work it joined included) are merged into
+    /// the request's context, by each key's merge policy, when it returns
+    /// normally — before the response reaches the middleware. A handler
+    /// that panics or is cancelled changes nothing.
+    ///
+    /// The keys the fn needs are checked against the root type `R`: a key
+    /// `R` does not carry is a compile error naming the key.
+    ///
+    /// ```compile_fail,E0277
+    /// use ctx::http::RequestContext;
+    ///
+    /// ctx::keys! { pub user: String; pub tenant: String; }
+    ///
+    /// #[derive(ctx::ContextFields)]
+    /// struct Req { user: String }
+    ///
+    /// #[ctx::propagate(user, tenant)]
+    /// async fn handler() -> String { format!("{}@{}", *user, *tenant) }
+    ///
+    /// // error: context value `tenant` is not propagated here
+    /// fn route(cx: RequestContext<Req>) -> impl Future<Output = String> {
+    ///     cx.run(handler())
+    /// }
+    /// ```
+    ///
+    /// See [`RequestContext`] for a handler that compiles.
+    pub fn run<N, B>(
+        self,
+        handler: Requires<N, B>,
+    ) -> impl Future<Output = <B::Fut as Future>::Output> + use<R, N, B>
+    where
+        N: Covered<R>,
+        B: AsyncBody<N>,
+    {
+        let child = self.st.fork();
+        let fut = handler.start(Owned::child(Arc::clone(&child)));
+        async move {
+            let out = fut.await;
+            // Not reached on panic or cancellation: their changes are
+            // dropped, as a spawned child's are.
+            child.merge_into_spawner();
+            out
+        }
+    }
+
+    /// The request's current value of `K`, a key of the root type: after
+    /// the handler returned, with its changes.
+    ///
+    /// See [`RequestContext`] for an example.
+    pub fn get<K: Key>(&self) -> Current<K>
+    where
+        R: Has<K>,
+    {
+        Current::read(&self.st).expect("ctx: a root's keys stay in its request's context")
+    }
+}
+
+/// What [`ContextLayer`] does when a response is ready: called in the
+/// request's context (so [`current`](crate::current) sees it too), after
+/// the handler's changes came back. Implemented by closures
+/// `Fn(&RequestContext<R>, &mut http::response::Parts)`.
+///
+/// See [`ContextLayer::on_response`] for an example.
+pub trait OnResponse<R>: Send + Sync + 'static {
+    /// Called with the request's context and the response's head.
+    fn on_response(&self, cx: &RequestContext<R>, response: &mut response::Parts);
+}
+
+impl<R, F> OnResponse<R> for F
+where
+    F: Fn(&RequestContext<R>, &mut response::Parts) + Send + Sync + 'static,
+{
+    fn on_response(&self, cx: &RequestContext<R>, response: &mut response::Parts) {
+        self(cx, response);
+    }
+}
+
+/// The [`OnResponse`] of a layer without a hook: does nothing.
+///
+/// ```
+/// use ctx::http::{ContextLayer, NoHook};
+///
+/// ctx::keys! { pub user: String; }
+/// #[derive(ctx::ContextFields)]
+/// struct Req { user: String }
+///
+/// let _layer: ContextLayer<Req, NoHook> = ContextLayer::new();
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoHook;
+
+impl<R> OnResponse<R> for NoHook {
+    fn on_response(&self, _: &RequestContext<R>, _: &mut response::Parts) {}
+}
+
+/// A tower layer that runs each request in a context built from it by
+/// [`RequestRoot::from_request`]: the rest of the stack (middleware,
+/// routing, handlers) runs with the context mirrored, the request carries
+/// its [`RequestContext`] in its extensions, and so does the response.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use ctx::http::{ContextLayer, RequestContext, RequestRoot};
+/// use tower_service::Service;
+///
+/// ctx::keys! { pub user: Option<String>; }
+///
+/// #[derive(ctx::ContextFields)]
+/// struct Req { user: Option<String> }
+///
+/// impl RequestRoot for Req {
+///     fn from_request(_: &http::request::Parts) -> Self {
+///         Req { user: None }
+///     }
+/// }
+///
+/// #[ctx::propagate(mut user)]
+/// fn authenticate(token: &str) {
+///     ctx::set!(user, token.strip_prefix("token-").map(String::from));
+/// }
+///
+/// #[ctx::propagate(mut user)]
+/// async fn login() -> &'static str {
+///     tokio::task::spawn_blocking(|| authenticate("token-ann")).await.unwrap();
+///     "welcome"
+/// }
+///
+/// let mut app = Router::new()
+///     .route("/", get(|cx: RequestContext<Req>| cx.run(login())))
+///     .layer(ContextLayer::<Req>::new().on_response(
+///         |cx: &RequestContext<Req>, res: &mut http::response::Parts| {
+///             // The user set in the blocking closure, after the handler.
+///             let user = cx.get::<user>().clone().unwrap_or_default();
+///             res.headers.insert("x-user", user.parse().unwrap());
+///         },
+///     ));
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let req = http::Request::get("/").body(axum::body::Body::empty()).unwrap();
+/// let res = app.call(req).await.unwrap();
+/// assert_eq!(res.headers()["x-user"], "ann");
+/// # });
+/// ```
+pub struct ContextLayer<R, H = NoHook> {
+    hook: Arc<H>,
+    _r: PhantomData<fn() -> R>,
+}
+
+impl<R> ContextLayer<R> {
+    /// A layer building roots of type `R`, without a hook.
+    pub fn new() -> Self {
+        ContextLayer {
+            hook: Arc::new(NoHook),
+            _r: PhantomData,
+        }
+    }
+}
+
+impl<R> Default for ContextLayer<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R, H> ContextLayer<R, H> {
+    /// Runs `hook` when a response is ready, in the request's context,
+    /// with the handler's changes: to log the request with the user a
+    /// handler authenticated, or to copy values into response headers.
+    ///
+    /// See [`ContextLayer`] for an example.
+    pub fn on_response<H2: OnResponse<R>>(self, hook: H2) -> ContextLayer<R, H2> {
+        ContextLayer {
+            hook: Arc::new(hook),
+            _r: PhantomData,
+        }
+    }
+}
+
+impl<R, H> Clone for ContextLayer<R, H> {
+    fn clone(&self) -> Self {
+        ContextLayer {
+            hook: Arc::clone(&self.hook),
+            _r: PhantomData,
+        }
+    }
+}
+
+impl<R, H> fmt::Debug for ContextLayer<R, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ContextLayer")
+    }
+}
+
+impl<S, R, H> Layer<S> for ContextLayer<R, H> {
+    type Service = ContextService<S, R, H>;
+    fn layer(&self, inner: S) -> Self::Service {
+        ContextService {
+            inner,
+            hook: Arc::clone(&self.hook),
+            _r: PhantomData,
+        }
+    }
+}
+
+/// The service of [`ContextLayer`].
+///
+/// See [`ContextLayer`] for an example.
+pub struct ContextService<S, R, H = NoHook> {
+    inner: S,
+    hook: Arc<H>,
+    _r: PhantomData<fn() -> R>,
+}
+
+impl<S: Clone, R, H> Clone for ContextService<S, R, H> {
+    fn clone(&self) -> Self {
+        ContextService {
+            inner: self.inner.clone(),
+            hook: Arc::clone(&self.hook),
+            _r: PhantomData,
+        }
+    }
+}
+
+impl<S: fmt::Debug, R, H> fmt::Debug for ContextService<S, R, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContextService")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, R, H, B, ResB> Service<Request<B>> for ContextService<S, R, H>
+where
+    S: Service<Request<B>, Response = Response<ResB>>,
+    R: RequestRoot,
+    H: OnResponse<R>,
+{
+    type Response = Response<ResB>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, R, H>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let (mut parts, body) = req.into_parts();
+        let st = RootStorage::new(R::from_request(&parts)).into_storage();
+        let cx = RequestContext::<R> {
+            st: Arc::clone(&st),
+            _r: PhantomData,
+        };
+        parts.extensions.insert(cx.clone());
+        let req = Request::from_parts(parts, body);
+        let fut = mirrored(&st, || self.inner.call(req));
+        ResponseFuture {
+            fut: Box::pin(Bound::new(st, fut)),
+            done: Some((cx, Arc::clone(&self.hook))),
+        }
+    }
+}
+
+/// The future of [`ContextService`]: the inner service's, polled in the
+/// request's context.
+pub struct ResponseFuture<F, R, H> {
+    fut: Pin<Box<Bound<F>>>,
+    done: Option<(RequestContext<R>, Arc<H>)>,
+}
+
+impl<F, R, H> fmt::Debug for ResponseFuture<F, R, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ResponseFuture")
+    }
+}
+
+impl<F, E, ResB, R: 'static, H> Future for ResponseFuture<F, R, H>
+where
+    F: Future<Output = Result<Response<ResB>, E>>,
+    H: OnResponse<R>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
+        let res = match this.fut.as_mut().poll(cx) {
+            Poll::Ready(Ok(res)) => res,
+            other => return other,
+        };
+        let (rcx, hook) = this
+            .done
+            .take()
+            .expect("ctx: a response future is not polled after it completed");
+        let (mut parts, body) = res.into_parts();
+        mirrored(&rcx.st, || hook.on_response(&rcx, &mut parts));
+        parts.extensions.insert(rcx);
+        Poll::Ready(Ok(Response::from_parts(parts, body)))
+    }
+}

@@ -64,12 +64,6 @@ impl<R: Root> RootStorage<R> {
         )
     }
 
-    /// The storage, owned.
-    #[cfg(feature = "http")]
-    pub(crate) fn into_storage(self) -> Arc<Storage> {
-        self.st
-    }
-
     #[doc(hidden)]
     #[inline]
     pub fn cx(&self) -> Cx<'_, R> {
@@ -80,6 +74,15 @@ impl<R: Root> RootStorage<R> {
     pub fn instrument<Fut: Future>(&self, fut: Fut) -> Bound<Fut> {
         Bound::new(Arc::clone(&self.st), fut)
     }
+}
+
+/// The storage of a root whose values are overridden by `extra` (later
+/// entries win), layered over the ambient context.
+#[cfg(feature = "http")]
+pub(crate) fn storage_with<R: Root>(root: R, extra: Vec<Entry>) -> Arc<Storage> {
+    let (mut entries, _rest) = root.__split();
+    entries.extend(extra);
+    with_ambient(|parent| Storage::layered(parent, entries))
 }
 
 /// `root.scope(fut)`: runs a propagated future with the root's values.

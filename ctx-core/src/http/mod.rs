@@ -15,10 +15,21 @@
 //!   compile time against the root type, and brings the handler's changes
 //!   back to the request's context when it returns normally.
 //!
+//! Across services, keys travel as W3C Baggage, opted in per direction
+//! in `ctx::keys!`: `#[baggage(accept)]` keys may be read from inbound
+//! requests (by a layer that lists them in
+//! [`accept_baggage`](ContextLayer::accept_baggage)); `#[baggage(send)]`
+//! keys may be written to outbound ones (by [`BaggageLayer`] or
+//! [`inject`]). A key not opted in for inbound is never read from a
+//! request, so an identity key cannot be set by a client.
+//!
 //! Enabled by the `http` feature; the `axum` feature adds the extractor.
 
 #[cfg(feature = "axum")]
 mod axum;
+mod baggage;
+mod client;
+mod opt_in;
 mod server;
 
 #[cfg(feature = "axum")]
@@ -26,3 +37,7 @@ pub use axum::MissingContextLayer;
 
 pub use server::{ContextLayer, ContextService, OnResponse, RequestContext, RequestRoot};
 pub use server::{NoHook, ResponseFuture};
+
+pub use baggage::{Baggage, BaggageError, Limits};
+pub use client::{BaggageLayer, BaggageService, inject};
+pub use opt_in::{AcceptBaggage, AcceptKeys, BaggageValue, SendBaggage, SendKeys};

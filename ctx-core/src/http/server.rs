@@ -18,8 +18,11 @@ use crate::check::{Covered, Has};
 use crate::cx::Owned;
 use crate::future::{AsyncBody, Bound, Requires};
 use crate::key::Key;
-use crate::root::{Root, RootStorage};
+use crate::root::{Root, storage_with};
 use crate::storage::Storage;
+
+use super::baggage::{BaggageError, Limits};
+use super::opt_in::AcceptKeys;
 
 /// A root built from a request's head: the values each request starts
 /// with (a user from a header, a generated request id).
@@ -258,16 +261,19 @@ impl<R> OnResponse<R> for NoHook {
 /// assert_eq!(res.headers()["x-user"], "ann");
 /// # });
 /// ```
-pub struct ContextLayer<R, H = NoHook> {
+pub struct ContextLayer<R, H = NoHook, A = ()> {
     hook: Arc<H>,
-    _r: PhantomData<fn() -> R>,
+    limits: Limits,
+    _r: PhantomData<fn() -> (R, A)>,
 }
 
 impl<R> ContextLayer<R> {
-    /// A layer building roots of type `R`, without a hook.
+    /// A layer building roots of type `R`, without a hook, reading no
+    /// baggage.
     pub fn new() -> Self {
         ContextLayer {
             hook: Arc::new(NoHook),
+            limits: Limits::default(),
             _r: PhantomData,
         }
     }
@@ -279,41 +285,107 @@ impl<R> Default for ContextLayer<R> {
     }
 }
 
-impl<R, H> ContextLayer<R, H> {
+impl<R, H, A> ContextLayer<R, H, A> {
     /// Runs `hook` when a response is ready, in the request's context,
     /// with the handler's changes: to log the request with the user a
     /// handler authenticated, or to copy values into response headers.
     ///
     /// See [`ContextLayer`] for an example.
-    pub fn on_response<H2: OnResponse<R>>(self, hook: H2) -> ContextLayer<R, H2> {
+    pub fn on_response<H2: OnResponse<R>>(self, hook: H2) -> ContextLayer<R, H2, A> {
         ContextLayer {
             hook: Arc::new(hook),
+            limits: self.limits,
             _r: PhantomData,
         }
     }
+
+    /// Reads the keys `A2` (a tuple of keys of `R` declared
+    /// `#[baggage(accept)]`) from the request's `baggage` header: a key the
+    /// header carries with a valid value overrides the root's value. Any
+    /// other key is never read from a request. A header that breaks the
+    /// W3C grammar or the [`Limits`] is ignored whole, and its
+    /// [`BaggageError`] is put in the request's extensions; a value that
+    /// does not parse, or is longer than the limit, is ignored.
+    ///
+    /// ```
+    /// use axum::{Router, routing::get};
+    /// use ctx::http::{ContextLayer, RequestContext, RequestRoot};
+    /// use tower_service::Service;
+    ///
+    /// ctx::keys! {
+    ///     #[baggage(accept)] pub tenant: String;
+    ///     pub user: Option<String>; // never read from a request
+    /// }
+    /// #[derive(ctx::ContextFields)]
+    /// struct Req { tenant: String, user: Option<String> }
+    /// impl RequestRoot for Req {
+    ///     fn from_request(_: &http::request::Parts) -> Self {
+    ///         Req { tenant: "default".into(), user: None }
+    ///     }
+    /// }
+    ///
+    /// #[ctx::propagate(tenant, user)]
+    /// async fn show() -> String { format!("{} {:?}", *tenant, *user) }
+    ///
+    /// let mut app = Router::new()
+    ///     .route("/", get(|cx: RequestContext<Req>| cx.run(show())))
+    ///     .layer(ContextLayer::<Req>::new().accept_baggage::<(tenant,)>());
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let req = http::Request::get("/").header("baggage", "tenant=acme,user=root");
+    /// let res = app.call(req.body(axum::body::Body::empty()).unwrap()).await.unwrap();
+    /// let cx = res.extensions().get::<RequestContext<Req>>().unwrap();
+    /// assert_eq!(*cx.get::<tenant>(), "acme");
+    /// assert_eq!(*cx.get::<user>(), None);
+    /// # });
+    /// ```
+    pub fn accept_baggage<A2: AcceptKeys<R>>(self) -> ContextLayer<R, H, A2> {
+        ContextLayer {
+            hook: self.hook,
+            limits: self.limits,
+            _r: PhantomData,
+        }
+    }
+
+    /// Reads baggage within `limits` instead of the defaults.
+    ///
+    /// ```
+    /// ctx::keys! { pub user: String; }
+    /// #[derive(ctx::ContextFields)]
+    /// struct Req { user: String }
+    /// let layer = ctx::http::ContextLayer::<Req>::new()
+    ///     .baggage_limits(ctx::http::Limits { max_value_len: 64, ..Default::default() });
+    /// # let _ = layer;
+    /// ```
+    pub fn baggage_limits(self, limits: Limits) -> Self {
+        ContextLayer { limits, ..self }
+    }
 }
 
-impl<R, H> Clone for ContextLayer<R, H> {
+impl<R, H, A> Clone for ContextLayer<R, H, A> {
     fn clone(&self) -> Self {
         ContextLayer {
             hook: Arc::clone(&self.hook),
+            limits: self.limits,
             _r: PhantomData,
         }
     }
 }
 
-impl<R, H> fmt::Debug for ContextLayer<R, H> {
+impl<R, H, A> fmt::Debug for ContextLayer<R, H, A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ContextLayer")
+        f.debug_struct("ContextLayer")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
     }
 }
 
-impl<S, R, H> Layer<S> for ContextLayer<R, H> {
-    type Service = ContextService<S, R, H>;
+impl<S, R, H, A> Layer<S> for ContextLayer<R, H, A> {
+    type Service = ContextService<S, R, H, A>;
     fn layer(&self, inner: S) -> Self::Service {
         ContextService {
             inner,
             hook: Arc::clone(&self.hook),
+            limits: self.limits,
             _r: PhantomData,
         }
     }
@@ -322,23 +394,25 @@ impl<S, R, H> Layer<S> for ContextLayer<R, H> {
 /// The service of [`ContextLayer`].
 ///
 /// See [`ContextLayer`] for an example.
-pub struct ContextService<S, R, H = NoHook> {
+pub struct ContextService<S, R, H = NoHook, A = ()> {
     inner: S,
     hook: Arc<H>,
-    _r: PhantomData<fn() -> R>,
+    limits: Limits,
+    _r: PhantomData<fn() -> (R, A)>,
 }
 
-impl<S: Clone, R, H> Clone for ContextService<S, R, H> {
+impl<S: Clone, R, H, A> Clone for ContextService<S, R, H, A> {
     fn clone(&self) -> Self {
         ContextService {
             inner: self.inner.clone(),
             hook: Arc::clone(&self.hook),
+            limits: self.limits,
             _r: PhantomData,
         }
     }
 }
 
-impl<S: fmt::Debug, R, H> fmt::Debug for ContextService<S, R, H> {
+impl<S: fmt::Debug, R, H, A> fmt::Debug for ContextService<S, R, H, A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ContextService")
             .field("inner", &self.inner)
@@ -346,11 +420,12 @@ impl<S: fmt::Debug, R, H> fmt::Debug for ContextService<S, R, H> {
     }
 }
 
-impl<S, R, H, B, ResB> Service<Request<B>> for ContextService<S, R, H>
+impl<S, R, H, A, B, ResB> Service<Request<B>> for ContextService<S, R, H, A>
 where
     S: Service<Request<B>, Response = Response<ResB>>,
     R: RequestRoot,
     H: OnResponse<R>,
+    A: AcceptKeys<R>,
 {
     type Response = Response<ResB>;
     type Error = S::Error;
@@ -362,7 +437,13 @@ where
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let (mut parts, body) = req.into_parts();
-        let st = RootStorage::new(R::from_request(&parts)).into_storage();
+        let root = R::from_request(&parts);
+        let mut accepted = Vec::new();
+        if let Err(e) = A::__accept(&parts.headers, &self.limits, &mut accepted) {
+            accepted.clear();
+            parts.extensions.insert::<BaggageError>(e);
+        }
+        let st = storage_with(root, accepted);
         let cx = RequestContext::<R> {
             st: Arc::clone(&st),
             _r: PhantomData,

@@ -65,6 +65,18 @@ impl<T: BaggageValue> BaggageValue for Option<T> {
 /// fn accepted<K: ctx::http::AcceptBaggage>() {}
 /// accepted::<tenant>();
 /// ```
+///
+/// A layer cannot accept a key declared without it:
+///
+/// ```compile_fail,E0277
+/// ctx::keys! { #[baggage(send)] pub user: String; }
+/// #[derive(ctx::ContextFields)]
+/// struct Req { user: String }
+///
+/// // error: key `user` is not accepted from inbound baggage
+/// fn accepts<A: ctx::http::AcceptKeys<Req>>() {}
+/// accepts::<(user,)>();
+/// ```
 #[diagnostic::on_unimplemented(
     message = "key `{Self}` is not accepted from inbound baggage",
     label = "a client could set `{Self}`",

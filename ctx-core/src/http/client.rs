@@ -19,6 +19,9 @@ use super::opt_in::SendKeys;
 /// `limits`. For clients that are not tower services, such as reqwest:
 /// `ctx::http::inject::<(tenant,)>(request.headers_mut(), &Limits::default())`.
 ///
+/// With the `opentelemetry` feature it also writes `traceparent` and
+/// `tracestate`, as `inject_traceparent` does.
+///
 /// ```
 /// use ctx::http::{Limits, inject};
 ///
@@ -38,6 +41,8 @@ use super::opt_in::SendKeys;
 /// assert_eq!(headers["baggage"], "other=1,tenant=acme%20corp");
 /// ```
 pub fn inject<K: SendKeys>(headers: &mut HeaderMap, limits: &Limits) {
+    #[cfg(feature = "opentelemetry")]
+    super::trace::inject_traceparent(headers);
     // Members already set by the caller stay, unless malformed.
     let mut bag = Baggage::from_headers(headers, limits).unwrap_or_default();
     K::__send(&mut bag);

@@ -23,6 +23,12 @@
 //! [`inject`]). A key not opted in for inbound is never read from a
 //! request, so an identity key cannot be set by a client.
 //!
+//! With the `opentelemetry` feature, the W3C trace context (`traceparent`,
+//! `tracestate`) travels too: the server layer runs each request with its
+//! remote span as the parent in the OpenTelemetry context, and the client
+//! side writes the span of the OpenTelemetry context current where the
+//! request is made.
+//!
 //! Enabled by the `http` feature; the `axum` feature adds the extractor.
 
 #[cfg(feature = "axum")]
@@ -31,6 +37,8 @@ mod baggage;
 mod client;
 mod opt_in;
 mod server;
+#[cfg(feature = "opentelemetry")]
+mod trace;
 
 #[cfg(feature = "axum")]
 pub use axum::MissingContextLayer;
@@ -40,4 +48,7 @@ pub use server::{NoHook, ResponseFuture};
 
 pub use baggage::{Baggage, BaggageError, Limits};
 pub use client::{BaggageLayer, BaggageService, inject};
+#[cfg(feature = "opentelemetry")]
+pub use trace::{TRACEPARENT, TRACESTATE, extract_traceparent, inject_traceparent};
+
 pub use opt_in::{AcceptBaggage, AcceptKeys, BaggageValue, SendBaggage, SendKeys};

@@ -449,8 +449,17 @@ where
             _r: PhantomData,
         };
         parts.extensions.insert(cx.clone());
+        #[cfg(feature = "opentelemetry")]
+        let otel = super::trace::request_context(&parts.headers);
         let req = Request::from_parts(parts, body);
+        #[cfg(not(feature = "opentelemetry"))]
         let fut = mirrored(&st, || self.inner.call(req));
+        #[cfg(feature = "opentelemetry")]
+        let fut = {
+            use opentelemetry::context::FutureExt as _;
+            let _otel = otel.clone().attach();
+            mirrored(&st, || self.inner.call(req)).with_context(otel)
+        };
         ResponseFuture {
             fut: Box::pin(Bound::new(st, fut)),
             done: Some((cx, Arc::clone(&self.hook))),
@@ -458,10 +467,17 @@ where
     }
 }
 
+/// The inner service's future, in the request's OpenTelemetry context
+/// with the `opentelemetry` feature.
+#[cfg(feature = "opentelemetry")]
+type Traced<F> = opentelemetry::context::WithContext<F>;
+#[cfg(not(feature = "opentelemetry"))]
+type Traced<F> = F;
+
 /// The future of [`ContextService`]: the inner service's, polled in the
 /// request's context.
 pub struct ResponseFuture<F, R, H> {
-    fut: Pin<Box<Bound<F>>>,
+    fut: Pin<Box<Bound<Traced<F>>>>,
     done: Option<(RequestContext<R>, Arc<H>)>,
 }
 

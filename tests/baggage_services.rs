@@ -9,8 +9,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
-use axum::extract::Extension;
-use axum::http::{HeaderMap, Request, request};
+use axum::http::{Extensions, HeaderMap, Request, request};
 use axum::routing::get;
 use ctx::http::{BaggageError, BaggageLayer, ContextLayer, RequestContext, RequestRoot};
 use http_body_util::BodyExt as _;
@@ -66,11 +65,12 @@ fn service_b() -> Router {
     Router::new()
         .route(
             "/",
-            get(
-                |cx: RequestContext<ReqB>, h: HeaderMap, e: Option<Extension<BaggageError>>| {
-                    cx.run(b_report(h, e.map(|Extension(e)| e.to_string())))
-                },
-            ),
+            get(|cx: RequestContext<ReqB>, h: HeaderMap, ext: Extensions| {
+                cx.run(b_report(
+                    h,
+                    ext.get::<BaggageError>().map(ToString::to_string),
+                ))
+            }),
         )
         .layer(ContextLayer::<ReqB>::new().accept_baggage::<(tenant, request_id)>())
 }

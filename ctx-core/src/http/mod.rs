@@ -36,6 +36,7 @@ mod axum;
 mod baggage;
 mod client;
 mod opt_in;
+mod request;
 mod server;
 #[cfg(feature = "opentelemetry")]
 mod trace;
@@ -43,7 +44,8 @@ mod trace;
 #[cfg(feature = "axum")]
 pub use axum::MissingContextLayer;
 
-pub use server::{ContextLayer, ContextService, OnResponse, RequestContext, RequestRoot};
+pub use request::{RequestContext, RequestRoot};
+pub use server::{ContextLayer, ContextService, OnResponse};
 pub use server::{NoHook, ResponseFuture};
 
 pub use baggage::{Baggage, BaggageError, Limits};

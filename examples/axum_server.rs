@@ -1,19 +1,21 @@
-//! An axum server whose middleware builds each request's context from the
-//! request — the `x-user` header gives the user, a counter gives the
-//! request id — and serves the rest of the stack inside it. Log lines carry
-//! both values, including the ones emitted in `tokio::spawn` and
-//! `spawn_blocking` work started by a handler: the log format reads them
-//! with `ctx::current`, on whatever thread the line is written.
+//! An axum server on ctx's layer: `ctx::http::ContextLayer` builds each
+//! request's context (a request id from a counter, no user yet) and runs
+//! the stack in it; handlers are `#[ctx::propagate]` async fns behind one
+//! line each. `/whoami` authenticates the bearer token in `spawn_blocking`
+//! (a sync dependency setting the `mut` key `user`), then reports what a
+//! spawned task and a blocking closure see. The layer's response hook runs
+//! after the handler, sees the user it set, logs it and returns the request
+//! id and the user as headers. Logging is a plain `tracing` fmt subscriber.
 //!
-//! By default the example starts the server on a free port, sends it a few
-//! requests (with and without `x-user`, some at once) over a minimal
-//! HTTP/1.1 client, checks every response and every log line against the
-//! request it belongs to, shuts the server down and exits non-zero if
-//! anything was wrong.
+//! By default the example starts the server on a free port, sends it
+//! requests (one at a time and several at once, with and without a token)
+//! with hyper-util's client, checks every response and every log line
+//! against the request it belongs to, and exits non-zero if anything was
+//! wrong.
 //!
-//! Run with `cargo run --example axum_server`, or keep it running with
-//! `cargo run --example axum_server -- --serve [PORT]` (default 3000) and
-//! try `curl -H 'x-user: alice' http://127.0.0.1:3000/whoami`.
+//! Run with `cargo run --example axum_server --features axum`, or keep it
+//! running with `-- --serve [PORT]` (default 3000) and try
+//! `curl -i -H 'authorization: Bearer token-alice' http://127.0.0.1:3000/whoami`.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -22,27 +24,25 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Extension, Request};
-use axum::http::HeaderValue;
-use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, Request, response};
 use axum::routing::get;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
-use tracing::{Event, Subscriber, info};
-use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
-use tracing_subscriber::registry::LookupSpan;
+use ctx::http::{ContextLayer, RequestContext, RequestRoot};
+use http_body_util::BodyExt as _;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tokio::net::TcpListener;
+use tracing::info;
 
 ctx::keys! {
-    /// The user named by the request's `x-user` header, if any.
+    /// The authenticated user, set by the handler.
     pub user: Option<String>;
     /// A number given to each request as it arrives.
     pub request_id: u64;
 }
 
 /// The values a request starts with.
-#[derive(ctx::ContextFields, Clone)]
+#[derive(ctx::ContextFields)]
 struct RequestCtx {
     user: Option<String>,
     request_id: u64,
@@ -50,14 +50,10 @@ struct RequestCtx {
 
 static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
 
-impl RequestCtx {
-    fn from_request(req: &Request) -> Self {
+impl RequestRoot for RequestCtx {
+    fn from_request(_: &axum::http::request::Parts) -> Self {
         RequestCtx {
-            user: req
-                .headers()
-                .get("x-user")
-                .and_then(|v| v.to_str().ok())
-                .map(String::from),
+            user: None,
             request_id: NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed),
         }
     }
@@ -67,106 +63,75 @@ impl RequestCtx {
 
 fn app() -> Router {
     Router::new()
-        .route("/whoami", get(whoami))
+        .route(
+            "/whoami",
+            get(|cx: RequestContext<RequestCtx>, headers: HeaderMap| cx.run(whoami(headers))),
+        )
         .route("/health", get(health))
-        .layer(middleware::from_fn(request_context))
+        .layer(ContextLayer::<RequestCtx>::new().on_response(log_response))
 }
 
-/// Middleware: builds the request's context and runs the rest of the
-/// stack in it. Handlers are plain axum functions; the ones that start
-/// propagated work get the same values from the request's extensions.
-async fn request_context(mut req: Request, next: Next) -> Response {
-    let cx = RequestCtx::from_request(&req);
-    req.extensions_mut().insert(cx.clone());
-    cx.scope(logged(req, next)).await
+/// The layer's hook, after the handler returned: logs the request with the
+/// user the handler authenticated, and returns both values as headers.
+fn log_response(cx: &RequestContext<RequestCtx>, res: &mut response::Parts) {
+    let id = *cx.get::<request_id>();
+    let user = cx.get::<user>().clone().unwrap_or_else(|| "-".into());
+    info!(request_id = id, user = %user, status = res.status.as_u16(), "response");
+    res.headers.insert("x-request-id", HeaderValue::from(id));
+    if let Ok(v) = HeaderValue::from_str(&user) {
+        res.headers.insert("x-user", v);
+    }
 }
 
-/// Logs the request and its response, and returns the request id to the
-/// client.
-#[ctx::propagate(user, request_id)]
-async fn logged(req: Request, next: Next) -> Response {
-    info!(method = %req.method(), path = req.uri().path(), "request");
-    let mut response = next.run(req).await;
-    info!(status = response.status().as_u16(), "response");
-    response
-        .headers_mut()
-        .insert("x-request-id", HeaderValue::from(*request_id));
-    response
+/// A sync dependency: checks the token and records who the user is.
+#[ctx::propagate(mut user, request_id)]
+fn authenticate(token: &str) {
+    // Slow enough for concurrent requests to interleave.
+    std::thread::sleep(Duration::from_millis(5));
+    ctx::set!(user, token.strip_prefix("token-").map(String::from));
 }
 
-/// `GET /whoami`: enters the request's context and reports what the
+/// `GET /whoami`: authenticates in `spawn_blocking`, then reports what the
 /// handler, a spawned task and a blocking closure see.
-async fn whoami(Extension(cx): Extension<RequestCtx>) -> String {
-    cx.scope(report()).await
-}
-
-#[ctx::propagate(user, request_id)]
-async fn report() -> String {
-    info!("handler started");
+#[ctx::propagate(mut user, request_id)]
+async fn whoami(headers: HeaderMap) -> String {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_string();
+    tokio::task::spawn_blocking(move || authenticate(&token))
+        .await
+        .expect("authentication panicked");
     let in_task = tokio::spawn(async move {
-        // Long enough for concurrent requests to interleave.
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        info!("in tokio::spawn");
-        seen()
-    })
-    .await
-    .expect("task panicked");
-    let in_blocking = tokio::task::spawn_blocking(|| {
-        info!("in spawn_blocking");
-        seen()
-    })
-    .await
-    .expect("blocking work panicked");
-    format!(
-        "user={} request={} task={in_task} blocking={in_blocking}\n",
-        user.as_deref().unwrap_or("-"),
-        *request_id
-    )
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        seen("in tokio::spawn")
+    });
+    let in_blocking = tokio::task::spawn_blocking(|| seen("in spawn_blocking"));
+    let in_task = in_task.await.expect("task panicked");
+    let in_blocking = in_blocking.await.expect("blocking work panicked");
+    format!("task={in_task} blocking={in_blocking}\n")
 }
 
-/// The values as this code sees them, as `user#id`.
+/// Logs `what` with the values as this code sees them; returns them as
+/// `user#id`.
 #[ctx::propagate(user, request_id)]
-fn seen() -> String {
-    format!("{}#{}", user.as_deref().unwrap_or("-"), *request_id)
+fn seen(what: &str) -> String {
+    let u = user.as_deref().unwrap_or("-");
+    info!(request_id = *request_id, user = %u, "{what}");
+    format!("{u}#{}", *request_id)
 }
 
-/// `GET /health`: a plain handler that propagates nothing; it runs inside
-/// the middleware's scope, so its log line still names the request.
-async fn health() -> &'static str {
-    info!("health check");
-    "ok\n"
+/// `GET /health`: a plain handler; it runs inside the layer, so
+/// `ctx::current` sees the request.
+async fn health() -> String {
+    let id = ctx::current::<request_id>().map_or(0, |id| *id);
+    info!(request_id = id, "health check");
+    "ok\n".into()
 }
 
 // ------------------------------------------------------------------- logging
-
-/// A log format that prefixes each event with the request it belongs to.
-struct RequestFormat;
-
-impl<S, N> FormatEvent<S, N> for RequestFormat
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-{
-    fn format_event(
-        &self,
-        fields: &FmtContext<'_, S, N>,
-        mut out: Writer<'_>,
-        event: &Event<'_>,
-    ) -> std::fmt::Result {
-        write!(out, "{:>5} ", event.metadata().level())?;
-        match (ctx::current::<request_id>(), ctx::current::<user>()) {
-            (Some(id), Some(user)) => write!(
-                out,
-                "[request {} user {}] ",
-                *id,
-                user.as_deref().unwrap_or("-")
-            )?,
-            _ => write!(out, "[no request] ")?,
-        }
-        fields.field_format().format_fields(out.by_ref(), event)?;
-        writeln!(out)
-    }
-}
 
 /// Everything logged while the example checks itself.
 static LOG: Mutex<String> = Mutex::new(String::new());
@@ -192,105 +157,111 @@ impl std::io::Write for LogWriter {
 
 // -------------------------------------------------------------------- client
 
-/// A response as the client sees it.
-struct Reply {
-    status: u16,
-    request_id: Option<u64>,
-    body: String,
-}
+type HttpClient = Client<HttpConnector, String>;
 
-/// `GET path` with an optional `x-user` header, over a fresh connection.
-async fn get_path(addr: SocketAddr, path: &str, user: Option<&str>) -> std::io::Result<Reply> {
-    let mut stream = TcpStream::connect(addr).await?;
-    let mut request = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
+/// Sends `GET path`, with a bearer token for `user` if any, and checks the
+/// response and the log lines of its request id. Returns the number of
+/// problems.
+async fn check(
+    client: HttpClient,
+    addr: SocketAddr,
+    path: &'static str,
+    user: Option<&'static str>,
+) -> usize {
+    let mut req = Request::get(format!("http://{addr}{path}"));
     if let Some(user) = user {
-        request.push_str(&format!("x-user: {user}\r\n"));
+        req = req.header("authorization", format!("Bearer token-{user}"));
     }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).await?;
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).await?;
-
-    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, raw.clone());
-    let (head, body) = raw.split_once("\r\n\r\n").ok_or_else(bad)?;
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(bad)?;
-    let request_id = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(name, _)| name.eq_ignore_ascii_case("x-request-id"))
-        .and_then(|(_, v)| v.trim().parse().ok());
-    Ok(Reply {
-        status,
-        request_id,
-        body: body.to_string(),
-    })
-}
-
-/// Sends one request and checks the reply and the log lines of its request
-/// id against the user it was sent for. Returns the number of problems.
-async fn check(addr: SocketAddr, path: &'static str, user: Option<&'static str>) -> usize {
-    let reply = match get_path(addr, path, user).await {
-        Ok(reply) => reply,
+    let res = match client
+        .request(req.body(String::new()).expect("a request"))
+        .await
+    {
+        Ok(res) => res,
         Err(e) => {
             eprintln!("GET {path}: {e}");
             return 1;
         }
     };
-    let Some(id) = reply.request_id else {
+    let header = |name| {
+        res.headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(String::from)
+    };
+    let (status, id, seen_user) = (res.status(), header("x-request-id"), header("x-user"));
+    let body = match res.into_body().collect().await {
+        Ok(b) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
+        Err(e) => {
+            eprintln!("GET {path}: {e}");
+            return 1;
+        }
+    };
+    let Some(id) = id else {
         eprintln!("GET {path}: no x-request-id in the response");
         return 1;
     };
-    let u = user.unwrap_or("-");
+    let u = if path == "/whoami" {
+        user.unwrap_or("-")
+    } else {
+        "-"
+    };
     let expected_body = match path {
-        "/whoami" => format!("user={u} request={id} task={u}#{id} blocking={u}#{id}\n"),
+        "/whoami" => format!("task={u}#{id} blocking={u}#{id}\n"),
         _ => "ok\n".to_string(),
     };
-    let mut problems = usize::from(reply.status != 200 || reply.body != expected_body);
     println!(
-        "client: GET {path:<7} {:<15} -> {}, x-request-id {id}, body: {}",
-        user.map_or("without x-user".to_string(), |u| format!("x-user: {u}")),
-        reply.status,
-        reply.body.trim_end()
+        "client: GET {path:<7} {:<20} -> {status}, x-request-id {id}, x-user {}, body: {}",
+        user.map_or("without a token".into(), |u| format!("as {u}")),
+        seen_user.as_deref().unwrap_or("?"),
+        body.trim_end()
     );
+    let mut problems =
+        usize::from(status != 200 || body != expected_body || seen_user.as_deref() != Some(u));
 
-    // Every line logged for this request names its user, and the work
-    // started by the handler logged in its own task and thread.
+    // The request's log lines, each naming its user; the response line is
+    // the layer's, written after the handler returned.
     let log = LOG
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
-    let tag = format!("[request {id} user {u}]");
     let lines: Vec<&str> = log
         .lines()
-        .filter(|l| l.contains(&format!("[request {id} ")))
+        .filter(|l| {
+            l.split_whitespace()
+                .any(|w| w == format!("request_id={id}"))
+        })
         .collect();
-    let wrong = lines.iter().filter(|l| !l.contains(&tag)).count();
-    let mut expected_messages = vec!["request", "response"];
-    if path == "/whoami" {
-        expected_messages.extend(["handler started", "in tokio::spawn", "in spawn_blocking"]);
+    let messages: &[&str] = if path == "/whoami" {
+        &["in tokio::spawn", "in spawn_blocking", "response"]
     } else {
-        expected_messages.push("health check");
+        &["health check", "response"]
+    };
+    for m in messages {
+        let found = lines.iter().any(|l| {
+            l.contains(&format!(" {m}"))
+                && (*m == "health check" || l.split_whitespace().any(|w| w == format!("user={u}")))
+        });
+        if !found {
+            eprintln!("request {id}: no `{m}` line naming user {u}");
+            problems += 1;
+        }
     }
-    let missing = expected_messages
-        .iter()
-        .filter(|m| !lines.iter().any(|l| l.contains(&format!("{tag} {m}"))))
-        .count();
-    if wrong + missing > 0 {
-        eprintln!("request {id}: {wrong} log line(s) with another user, {missing} missing");
+    let other_user = |l: &&&str| {
+        l.split_whitespace()
+            .any(|w| w.starts_with("user=") && w != format!("user={u}"))
+    };
+    if lines.iter().any(|l| other_user(&l)) {
+        eprintln!("request {id}: a log line names another user");
+        problems += 1;
     }
-    problems += wrong + missing;
     problems
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .event_format(RequestFormat)
         .with_writer(|| LogWriter)
+        .with_ansi(false)
         .init();
 
     let mut args = std::env::args().skip(1);
@@ -304,7 +275,7 @@ async fn main() -> ExitCode {
             }
         };
         println!("listening on http://127.0.0.1:{port} (Ctrl-C to stop); try");
-        println!("  curl -i -H 'x-user: alice' http://127.0.0.1:{port}/whoami");
+        println!("  curl -i -H 'authorization: Bearer token-alice' http://127.0.0.1:{port}/whoami");
         println!("  curl -i http://127.0.0.1:{port}/health");
         return match axum::serve(listener, app()).await {
             Ok(()) => ExitCode::SUCCESS,
@@ -330,19 +301,21 @@ async fn main() -> ExitCode {
     });
     println!("server on http://{addr}");
 
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let mut problems = 0;
     // One at a time.
-    problems += check(addr, "/whoami", Some("alice")).await;
-    problems += check(addr, "/whoami", None).await;
-    problems += check(addr, "/health", Some("carol")).await;
+    problems += check(client.clone(), addr, "/whoami", Some("alice")).await;
+    problems += check(client.clone(), addr, "/whoami", None).await;
+    problems += check(client.clone(), addr, "/health", Some("carol")).await;
     // Several at once: their log lines interleave, each keeps its values.
     let at_once: Vec<_> = [Some("bob"), Some("dave"), None, Some("erin"), Some("frank")]
         .into_iter()
-        .map(|user| tokio::spawn(check(addr, "/whoami", user)))
+        .map(|user| tokio::spawn(check(client.clone(), addr, "/whoami", user)))
         .collect();
     for request in at_once {
         problems += request.await.expect("client task panicked");
     }
+    drop(client);
 
     let _ = stop.send(());
     match server.await {

@@ -217,14 +217,7 @@ pub(crate) fn with_ambient<R>(f: impl FnOnce(Option<&Storage>) -> R) -> R {
 /// assert_eq!(inside, "[user=ann]");
 /// ```
 pub fn current<K: Key>() -> Option<Current<K>> {
-    let value = with_ambient(|st| st.and_then(Storage::get_value::<K>))?;
-    // A value under `K` always has `K::Value`'s type; checked once here so
-    // that `Deref` cannot fail.
-    let any: &(dyn Any + Send + Sync) = &*value;
-    any.is::<K::Value>().then_some(Current {
-        value,
-        _k: PhantomData,
-    })
+    with_ambient(|st| st.and_then(Current::read))
 }
 
 /// A value read by [`current`]: an owned reference, valid after the scope
@@ -232,6 +225,20 @@ pub fn current<K: Key>() -> Option<Current<K>> {
 pub struct Current<K: Key> {
     value: Value,
     _k: PhantomData<fn() -> K>,
+}
+
+impl<K: Key> Current<K> {
+    /// The value of `K` in `st`, if it has one.
+    pub(crate) fn read(st: &Storage) -> Option<Self> {
+        let value = st.get_value::<K>()?;
+        // A value under `K` always has `K::Value`'s type; checked once here
+        // so that `Deref` cannot fail.
+        let any: &(dyn Any + Send + Sync) = &*value;
+        any.is::<K::Value>().then_some(Current {
+            value,
+            _k: PhantomData,
+        })
+    }
 }
 
 impl<K: Key> Deref for Current<K> {

@@ -10,6 +10,8 @@ pub mod check;
 mod cx;
 mod frame;
 mod future;
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "tokio")]
 mod join_set;
 mod key;

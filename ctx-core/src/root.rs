@@ -76,6 +76,15 @@ impl<R: Root> RootStorage<R> {
     }
 }
 
+/// The storage of a root whose values are overridden by `extra` (later
+/// entries win), layered over the ambient context.
+#[cfg(feature = "http")]
+pub(crate) fn storage_with<R: Root>(root: R, extra: Vec<Entry>) -> Arc<Storage> {
+    let (mut entries, _rest) = root.__split();
+    entries.extend(extra);
+    with_ambient(|parent| Storage::layered(parent, entries))
+}
+
 /// `root.scope(fut)`: runs a propagated future with the root's values.
 #[doc(hidden)]
 pub fn scope<R, N, B>(root: R, req: Requires<N, B>) -> Bound<B::Fut>

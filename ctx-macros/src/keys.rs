@@ -20,6 +20,7 @@ struct KeyDecl {
     name: Ident,
     ty: Type,
     merge: Merge,
+    baggage: Option<crate::baggage::Baggage>,
 }
 
 struct Keys(Vec<KeyDecl>);
@@ -64,11 +65,17 @@ impl Parse for Keys {
             let ty: Type = input.parse()?;
             input.parse::<Token![;]>()?;
             let mut merge = Merge::Replace;
+            let mut baggage = None;
             let mut kept = Vec::new();
             for attr in attrs.drain(..) {
                 if attr.path().is_ident("merge") {
                     match parse_merge(&attr) {
                         Ok(m) => merge = m,
+                        Err(e) => combine(&mut errors, e),
+                    }
+                } else if attr.path().is_ident("baggage") {
+                    match crate::baggage::parse(&attr) {
+                        Ok(b) => baggage = Some(b),
                         Err(e) => combine(&mut errors, e),
                     }
                 } else {
@@ -90,6 +97,7 @@ impl Parse for Keys {
                 name,
                 ty,
                 merge,
+                baggage,
             });
         }
         match errors {
@@ -120,6 +128,7 @@ fn expand_key(k: &KeyDecl) -> TokenStream {
         name,
         ty,
         merge,
+        baggage,
     } = k;
     let private = quote!(::ctx::__private);
     let merge_fn = match merge {
@@ -145,6 +154,7 @@ fn expand_key(k: &KeyDecl) -> TokenStream {
     let default_doc = (!has_doc).then(|| quote!(#[doc = #doc]));
     let w = Ident::new("__W", Span::mixed_site());
     let info = Ident::new("INFO", Span::mixed_site());
+    let baggage = baggage.as_ref().map(|b| crate::baggage::expand(name, b));
     quote! {
         #(#attrs)*
         #default_doc
@@ -164,5 +174,7 @@ fn expand_key(k: &KeyDecl) -> TokenStream {
 
         #[automatically_derived]
         impl<#w: ::ctx::check::Has<#name>> ::ctx::check::Need<#w> for #name {}
+
+        #baggage
     }
 }

@@ -1,6 +1,7 @@
 //! Procedural macros of [`ctx`](https://docs.rs/ctx). Use them through the
 //! `ctx` crate, which documents them with examples.
 
+mod baggage;
 mod derive;
 mod keys;
 mod propagate;

@@ -1,0 +1,6 @@
+ctx::keys! {
+    #[baggage(receive)]
+    pub tenant: String;
+}
+
+fn main() {}

@@ -39,7 +39,9 @@ pub mod __private {
     pub use crate::cx::{Cx, Owned, Pinned, Pins, pinned, pinned_unchecked, read, read_unchecked};
     pub use crate::frame::{Entry, Value};
     pub use crate::future::{AsyncBody, Bound, Requires, instrument};
-    pub use crate::key::{MergeFn, merge_append, merge_keep, merge_replace, merge_with};
+    pub use crate::key::{
+        MergeFn, TraceFn, merge_append, merge_keep, merge_replace, merge_with, trace_debug,
+    };
     pub use crate::probe::{AwaitProbe, Probe, prelude};
     pub use crate::root::{__take, RootReturn, RootStorage, scope, scope_returning};
     pub use crate::span::ChildSpan;

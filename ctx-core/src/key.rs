@@ -54,11 +54,11 @@ impl KeyInfo {
         }
     }
 
-    /// This key, its value shown on `tracing` spans by `trace`.
+    /// This key, its value (a `V`) shown on `tracing` spans.
     #[doc(hidden)]
-    pub const fn traced(self, trace: TraceFn) -> Self {
+    pub const fn traced<V: fmt::Debug + 'static>(self) -> Self {
         KeyInfo {
-            trace: Some(trace),
+            trace: Some(trace_debug::<V>),
             ..self
         }
     }
@@ -102,8 +102,7 @@ fn downcast<V: 'static>(v: &Value) -> &V {
 }
 
 /// The [`TraceFn`] of a key whose value is `V`.
-#[doc(hidden)]
-pub fn trace_debug<V: fmt::Debug + 'static>(v: &Value, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+fn trace_debug<V: fmt::Debug + 'static>(v: &Value, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     fmt::Debug::fmt(downcast::<V>(v), f)
 }
 

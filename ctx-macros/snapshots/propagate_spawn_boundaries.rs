@@ -118,17 +118,25 @@ fn fan_out(
         {
             ::ctx::__private::unmirrored_with(
                 {
+                    static __CTX_STAGE_SITE: ::ctx::__private::StageSite = ::ctx::__private::StageSite::new();
+                    ::ctx::__private::stage_here(__ctx_st, &__CTX_STAGE_SITE);
                     ::ctx::__private::unmirrored_with(
                         items.par_iter(),
                         |__ctx_recv| {
                             __ctx_recv
-                                .map(|item| ::ctx::__private::mirrored(
-                                    __ctx_st,
-                                    || {
-                                        (&&&::ctx::__private::Probe::new(score))
-                                            .__call2(::ctx::Cx::__readonly(context), item, thread)
-                                    },
-                                ))
+                                .map(|item| {
+                                    let __ctx_span = ::ctx::__private::enter_stage(
+                                        __ctx_st,
+                                        &__CTX_STAGE_SITE,
+                                    );
+                                    ::ctx::__private::mirrored(
+                                        __ctx_st,
+                                        || {
+                                            (&&&::ctx::__private::Probe::new(score))
+                                                .__call2(::ctx::Cx::__readonly(context), item, thread)
+                                        },
+                                    )
+                                })
                         },
                     )
                 },

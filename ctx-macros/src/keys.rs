@@ -159,7 +159,7 @@ fn expand_key(k: &KeyDecl) -> TokenStream {
         }
     };
     // Spanned at the type: a value that is not `Debug` is reported there.
-    let traced = trace.then(|| quote_spanned!(ty.span()=> .traced(#private::trace_debug::<#ty>)));
+    let traced = trace.then(|| quote_spanned!(ty.span()=> .traced::<#ty>()));
     let doc = format!(" Context key `{name}`.");
     let has_doc = attrs.iter().any(|a| a.path().is_ident("doc"));
     let default_doc = (!has_doc).then(|| quote!(#[doc = #doc]));

@@ -231,10 +231,24 @@ impl Rewriter {
         let mut spans = 0;
         // A closure without a child context of its own enters the span
         // current at the call (`ChildSpan::here`) while it runs.
-        // Not for a parallel iterator's stages, which are lazy and whose
-        // closures run many times: they keep the worker's span.
         let mut in_span = |head: &mut TokenStream, mut c: ExprClosure| {
             if mode == ScopedMode::Parallel {
+                // A stage is lazy and may outlive this block: the span is
+                // kept by the context, under the stage's site, and entered
+                // at every call of the closure.
+                self.used();
+                let site = hidden("__CTX_STAGE_SITE");
+                head.extend(quote! {
+                    static #site: ::ctx::__private::StageSite = ::ctx::__private::StageSite::new();
+                    ::ctx::__private::stage_here(#st, &#site);
+                });
+                let body = std::mem::replace(&mut *c.body, Expr::Verbatim(TokenStream::new()));
+                let guard = hidden("__ctx_span");
+                let template = quote_spanned! {body.span()=> {
+                    let #guard = ::ctx::__private::enter_stage(#st, &#site);
+                    __ctx_hole0
+                }};
+                *c.body = splice(template, vec![body]);
                 return c.to_token_stream();
             }
             let (span, guard) = (hidden(&format!("__ctx_span{spans}")), hidden("__ctx_span"));

@@ -1,0 +1,7 @@
+struct Token;
+
+ctx::keys! {
+    #[trace] pub token: Token;
+}
+
+fn main() {}

@@ -390,3 +390,24 @@ fn the_json_formatter_shows_the_fields() {
     }
     assert_eq!(seen, 4, "{text}");
 }
+
+/// A panic inside a context exits its `ctx` span on unwind: what the
+/// thread logs next is outside it.
+#[test]
+fn a_panic_leaves_no_ctx_span_behind() {
+    let out = out();
+    let caught = std::panic::catch_unwind(|| {
+        ctx::with!(req(600), {
+            tracing::info!("before panic #600");
+            panic!("boom");
+        })
+    });
+    assert!(caught.is_err());
+    tracing::info!("after panic #600");
+    let text = out.text();
+    let before = lines_at(&text, "before panic", 600);
+    assert_eq!(before.len(), 1, "{text}");
+    assert!(before[0].contains("ctx{request_id=600 "), "{}", before[0]);
+    let after = lines_at(&text, "after panic", 600);
+    assert_eq!(after, [" INFO tracing_fields: after panic #600"], "{text}");
+}

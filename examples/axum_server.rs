@@ -292,6 +292,7 @@ async fn main() -> ExitCode {
         .expect("a free local port");
     let addr = listener.local_addr().expect("a bound address");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    #[allow(clippy::disallowed_methods, reason = "the server, outside any request")]
     let server = tokio::spawn(async move {
         axum::serve(listener, app())
             .with_graceful_shutdown(async {
@@ -308,6 +309,7 @@ async fn main() -> ExitCode {
     problems += check(client.clone(), addr, "/whoami", None).await;
     problems += check(client.clone(), addr, "/health", Some("carol")).await;
     // Several at once: their log lines interleave, each keeps its values.
+    #[allow(clippy::disallowed_methods, reason = "clients, outside any request")]
     let at_once: Vec<_> = [Some("bob"), Some("dave"), None, Some("erin"), Some("frank")]
         .into_iter()
         .map(|user| tokio::spawn(check(client.clone(), addr, "/whoami", user)))

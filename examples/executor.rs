@@ -162,6 +162,10 @@ async fn main() -> ExitCode {
 
     println!("one request, every job logged by a plain function:");
     VERBOSE.store(true, Ordering::Relaxed);
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a root: it brings its own context"
+    )]
     let (done, root) = tokio::spawn(Request::new(1).scope_returning(handle(1)))
         .await
         .expect("request panicked");
@@ -174,6 +178,10 @@ async fn main() -> ExitCode {
     const AT_ONCE: u64 = 8;
     let reads_before = READS.load(Ordering::Relaxed);
     for round in 0..ROUNDS {
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "roots: each brings its own context"
+        )]
         let requests: Vec<_> = (0..AT_ONCE)
             .map(|i| {
                 let id = 100 + round * AT_ONCE + i;
@@ -199,6 +207,7 @@ async fn main() -> ExitCode {
     // sees no context at all.
     let mut leftovers = rayon::broadcast(|_| log("plain rayon job").0.is_some());
     for _ in 0..8 {
+        #[allow(clippy::disallowed_methods, reason = "a job that must see no context")]
         let plain = tokio::task::spawn_blocking(|| log("plain blocking job").0.is_some());
         leftovers.push(plain.await.expect("plain job panicked"));
     }

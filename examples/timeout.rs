@@ -204,8 +204,14 @@ async fn main() -> ExitCode {
         request_id,
         profile: None,
     };
-    let ann = tokio::spawn(request("ann", 1).scope_returning(handler()));
-    let bo = tokio::spawn(request("bo", 2).scope_returning(handler()));
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "roots: each brings its own context"
+    )]
+    let (ann, bo) = (
+        tokio::spawn(request("ann", 1).scope_returning(handler())),
+        tokio::spawn(request("bo", 2).scope_returning(handler())),
+    );
 
     let mut failures = 0;
     for (name, task) in [("ann", ann), ("bo", bo)] {

@@ -4,16 +4,20 @@ pub use ctx_core::*;
 
 /// Declares context keys: `vis name: Type;`, each optionally with a merge
 /// policy for back-propagation (`#[merge(replace)]` by default, `keep`,
-/// `append`, `with = path::to::fn` taking `(&mut V, V)`).
+/// `append`, `with = path::to::fn` taking `(&mut V, V)`), and `#[trace]`
+/// to show its value (which must be `Debug`) as a field of the `ctx`
+/// `tracing` span of every context holding it (with the `tracing`
+/// feature; see the crate docs).
 ///
 /// ```
 /// ctx::keys! {
 ///     /// The authenticated user.
-///     pub user: Option<String>;
+///     #[trace] pub user: Option<String>;
 ///     #[merge(append)] pub audit: Vec<String>;
 /// }
 /// use ctx::Key;
 /// assert_eq!(<audit as Key>::info().name(), "audit");
+/// assert!(<user as Key>::info().is_traced());
 /// ```
 pub use ctx_macros::keys;
 

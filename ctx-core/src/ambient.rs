@@ -55,7 +55,11 @@ struct Installed {
 
 #[inline]
 fn install(st: *const Storage) -> Installed {
-    MIRROR.with(|m| {
+    // SAFETY: `st` is null (`unmirrored`) or comes from a `&Storage` that
+    // the caller (`enter`, `mirrored`) borrows for the whole call.
+    #[cfg(feature = "tracing")]
+    let span = unsafe { st.as_ref() }.and_then(Storage::ctx_span);
+    let installed = MIRROR.with(|m| {
         let generation = m.last.get() + 1;
         m.last.set(generation);
         let prev = m.st.replace(st);
@@ -65,13 +69,20 @@ fn install(st: *const Storage) -> Installed {
             prev_generation,
             generation,
         }
-    })
+    });
+    #[cfg(feature = "tracing")]
+    if let Some(span) = span {
+        spans::push(installed.generation, span);
+    }
+    installed
 }
 
 /// Undoes `i`; `false` if it was not the latest installation still in
 /// force (the mirror is then cleared).
 #[inline]
 fn uninstall(i: &Installed) -> bool {
+    #[cfg(feature = "tracing")]
+    spans::pop(i.generation);
     MIRROR
         .try_with(|m| {
             if m.generation.get() == i.generation {
@@ -175,6 +186,69 @@ pub fn unmirrored<R>(f: impl FnOnce() -> R) -> R {
 #[inline]
 pub fn unmirrored_with<T, R>(t: T, f: impl FnOnce(T) -> R) -> R {
     unmirrored(move || f(t))
+}
+
+/// After a traced value of `st` changed: if `st` is mirrored on this
+/// thread, its new `ctx` span is entered until the installation in force
+/// is undone, so the events that follow show the new value.
+#[cfg(feature = "tracing")]
+pub(crate) fn reopen_span(st: &Storage) {
+    let here: *const Storage = st;
+    let Some(generation) = MIRROR
+        .try_with(|m| ptr::eq(m.st.get(), here).then(|| m.generation.get()))
+        .ok()
+        .flatten()
+    else {
+        return;
+    };
+    if let Some(span) = st.ctx_span() {
+        spans::push(generation, span);
+    }
+}
+
+/// The `ctx` spans entered on this thread, each with the generation of the
+/// installation that exits it.
+#[cfg(feature = "tracing")]
+mod spans {
+    use std::cell::RefCell;
+
+    use tracing::span::EnteredSpan;
+
+    thread_local! {
+        static ENTERED: RefCell<Vec<(u64, EnteredSpan)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn push(generation: u64, span: tracing::Span) {
+        // Entered outside the borrow: a subscriber may open spans.
+        let entered = span.entered();
+        let _ = ENTERED.try_with(|e| e.borrow_mut().push((generation, entered)));
+    }
+
+    /// Exits the spans of installation `generation`, latest first.
+    pub(super) fn pop(generation: u64) {
+        let exited: Vec<_> = ENTERED
+            .try_with(|e| {
+                let mut e = e.borrow_mut();
+                let keep = e.iter().rposition(|(g, _)| *g != generation);
+                // In order, the installation's spans are the last ones.
+                match keep {
+                    Some(k) if e[..k].iter().all(|(g, _)| *g != generation) => e.split_off(k + 1),
+                    None => std::mem::take(&mut *e),
+                    Some(_) => {
+                        let (mine, others) = std::mem::take(&mut *e)
+                            .into_iter()
+                            .partition(|(g, _)| *g == generation);
+                        *e = others;
+                        mine
+                    }
+                }
+            })
+            .unwrap_or_default();
+        // Exited outside the borrow, latest first.
+        for span in exited.into_iter().rev() {
+            drop(span);
+        }
+    }
 }
 
 /// Runs `f` with the ambient storage, if any.

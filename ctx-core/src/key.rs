@@ -2,6 +2,7 @@
 
 use std::any::TypeId;
 use std::collections::VecDeque;
+use std::fmt;
 use std::sync::Arc;
 
 use crate::storage::Value;
@@ -27,12 +28,16 @@ pub trait Key: 'static {
 /// `(joiner's value, child's value, child's value at spawn) -> new value`.
 pub type MergeFn = fn(Option<&Value>, &Value, Option<&Value>) -> Value;
 
-/// Name and merge policy of a key. One `static` per key; its address is the
-/// key's identity.
+/// Formats a key's value for `tracing` (a key declared `#[trace]`).
+pub type TraceFn = fn(&Value, &mut fmt::Formatter<'_>) -> fmt::Result;
+
+/// Name, merge policy and `tracing` opt-in of a key. One `static` per key;
+/// its address is the key's identity.
 pub struct KeyInfo {
     name: &'static str,
     pub(crate) merge: MergeFn,
     key_type: TypeId,
+    trace: Option<TraceFn>,
 }
 
 impl KeyInfo {
@@ -45,7 +50,40 @@ impl KeyInfo {
             name,
             merge,
             key_type: TypeId::of::<K>(),
+            trace: None,
         }
+    }
+
+    /// This key, its value (a `V`) shown on `tracing` spans.
+    #[doc(hidden)]
+    pub const fn traced<V: fmt::Debug + 'static>(self) -> Self {
+        KeyInfo {
+            trace: Some(trace_debug::<V>),
+            ..self
+        }
+    }
+
+    /// Whether the key was declared `#[trace]`: with the `tracing`
+    /// feature, its value is a field of the `ctx` span of every context
+    /// that holds it.
+    ///
+    /// ```
+    /// ctx::keys! {
+    ///     #[trace] pub request_id: u64;
+    ///     pub secret: String;
+    /// }
+    /// use ctx::Key;
+    /// assert!(<request_id as Key>::info().is_traced());
+    /// assert!(!<secret as Key>::info().is_traced());
+    /// ```
+    pub fn is_traced(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    /// The formatter of a traced key's value.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) fn trace_fn(&self) -> Option<TraceFn> {
+        self.trace
     }
 
     pub(crate) fn key_type(&self) -> TypeId {
@@ -61,6 +99,11 @@ impl KeyInfo {
 fn downcast<V: 'static>(v: &Value) -> &V {
     v.downcast_ref::<V>()
         .expect("ctx: a context value has the type of its key")
+}
+
+/// The [`TraceFn`] of a key whose value is `V`.
+fn trace_debug<V: fmt::Debug + 'static>(v: &Value, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fmt::Debug::fmt(downcast::<V>(v), f)
 }
 
 #[doc(hidden)]

@@ -8,6 +8,8 @@ mod ambient;
 mod boundary;
 pub mod check;
 mod cx;
+#[cfg(feature = "tracing")]
+mod fields;
 mod frame;
 mod future;
 #[cfg(feature = "http")]
@@ -41,10 +43,10 @@ pub mod __private {
     pub use crate::cx::{Cx, Owned, Pinned, Pins, pinned, pinned_unchecked, read, read_unchecked};
     pub use crate::frame::{Entry, Value};
     pub use crate::future::{AsyncBody, Bound, Requires, instrument};
-    pub use crate::key::{MergeFn, merge_append, merge_keep, merge_replace, merge_with};
+    pub use crate::key::{MergeFn, TraceFn, merge_append, merge_keep, merge_replace, merge_with};
     pub use crate::probe::{AwaitProbe, Probe, ValueProbe, prelude};
     pub use crate::root::{__take, RootReturn, RootStorage, scope, scope_returning};
-    pub use crate::span::ChildSpan;
+    pub use crate::span::{ChildSpan, StageSite, enter_stage, stage_here};
     pub use crate::storage::Storage;
     pub use crate::{Key, KeyInfo, Root};
     pub use std::vec::Vec;

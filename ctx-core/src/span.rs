@@ -3,6 +3,9 @@
 //! never orphans. Without it, everything here is a no-op of size zero.
 
 use std::future::Future;
+use std::sync::atomic::AtomicU8;
+
+use crate::storage::Storage;
 
 /// The span current at a spawn call, carried by the child's context.
 #[derive(Clone, Default)]
@@ -77,5 +80,46 @@ impl ChildSpan {
         {
             fut
         }
+    }
+}
+
+/// The call site of a parallel iterator's stage (`.map(f)`), by address.
+/// Not zero-sized, so that no two sites share an address.
+pub struct StageSite(#[allow(dead_code, reason = "gives the site an address")] AtomicU8);
+
+impl StageSite {
+    #[allow(clippy::new_without_default, reason = "only for statics")]
+    pub const fn new() -> Self {
+        StageSite(AtomicU8::new(0))
+    }
+
+    #[cfg(feature = "tracing")]
+    fn id(&'static self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+}
+
+/// At a parallel iterator stage's call: the span current here is the one
+/// its closures run in. Kept by the context, which outlives the stage
+/// (the stage is lazy and may be driven after this statement).
+#[inline]
+pub fn stage_here(
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))] st: &Storage,
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))] site: &'static StageSite,
+) {
+    #[cfg(feature = "tracing")]
+    st.set_stage_span(site.id(), tracing::Span::current());
+}
+
+/// In a parallel iterator stage's closure: enters the span current at the
+/// stage's call, for one call of the closure.
+#[inline]
+pub fn enter_stage(
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))] st: &Storage,
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))] site: &'static StageSite,
+) -> SpanGuard {
+    SpanGuard {
+        #[cfg(feature = "tracing")]
+        _entered: st.stage_span(site.id()).map(tracing::Span::entered),
     }
 }

@@ -73,6 +73,9 @@ pub struct Storage {
     spawner: Option<Arc<Storage>>,
     /// How this child's writes reach its spawner (see [`Delivery`]).
     delivery: AtomicU8,
+    /// The `ctx` span showing the traced values.
+    #[cfg(feature = "tracing")]
+    span: crate::fields::CtxSpan,
 }
 
 /// How a spawned child's writes are delivered, decided once the spawn call
@@ -89,7 +92,13 @@ pub(crate) mod delivery {
 }
 
 impl Storage {
-    fn from_frame(frame: Frame, spawner: Option<Arc<Storage>>) -> Arc<Storage> {
+    /// A storage starting from `frame`; `own_span`: it opens a `ctx` span
+    /// of its own (a root providing a traced key).
+    fn from_frame(
+        frame: Frame,
+        spawner: Option<Arc<Storage>>,
+        #[cfg_attr(not(feature = "tracing"), allow(unused_variables))] own_span: bool,
+    ) -> Arc<Storage> {
         Arc::new(Storage {
             current: AtomicPtr::new(frame.first()),
             written: AtomicBool::new(false),
@@ -101,6 +110,8 @@ impl Storage {
             base: frame,
             spawner,
             delivery: AtomicU8::new(delivery::AT_JOIN),
+            #[cfg(feature = "tracing")]
+            span: crate::fields::CtxSpan::new(own_span),
         })
     }
 
@@ -123,13 +134,15 @@ impl Storage {
             Some(p) => p.lock().current.entries().to_vec(),
             None => Vec::with_capacity(entries.len()),
         };
+        // A root that provides no traced key stays in the enclosing span.
+        let own_span = entries.iter().any(|e| e.info.is_traced());
         for e in entries {
             match all.iter_mut().find(|x| x.key == e.key) {
                 Some(slot) => *slot = Slot::entry(e.key, e.info, e.value),
                 None => all.push(Slot::entry(e.key, e.info, e.value)),
             }
         }
-        Storage::from_frame(Frame::new(all), None)
+        Storage::from_frame(Frame::new(all), None, own_span)
     }
 
     /// A child storage starting from this one's current values, whose
@@ -137,7 +150,7 @@ impl Storage {
     /// shared, not copied.
     pub(crate) fn fork(&self) -> Arc<Storage> {
         let frame = self.lock().current.clone();
-        Storage::from_frame(frame, Some(Storage::share(self)))
+        Storage::from_frame(frame, Some(Storage::share(self)), false)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -190,6 +203,10 @@ impl Storage {
     /// caller drops them (after unlocking) at an exclusive point, or
     /// retires them otherwise.
     fn publish(&self, st: &mut State, changes: &mut [Option<Slot>]) -> Frame {
+        #[cfg(feature = "tracing")]
+        if changes.iter().flatten().any(|c| c.info.is_traced()) {
+            self.span.changed();
+        }
         for c in changes.iter().flatten() {
             if !st.written.contains(&c.key) {
                 st.written.push(c.key);
@@ -217,6 +234,7 @@ impl Storage {
         };
         // Dropped after unlocking: a value's drop code may use the context.
         drop(released);
+        self.traced_changed::<K>();
     }
 
     /// Sets `K` to `value`, keeping the replaced frame until the next
@@ -226,6 +244,49 @@ impl Storage {
         let mut st = self.lock();
         let old = self.publish(&mut st, &mut [Some(slot)]);
         st.retired.push(old);
+        drop(st);
+        self.traced_changed::<K>();
+    }
+
+    /// After a write of `K`: if `K` is traced, the events that follow on
+    /// this thread show the new value.
+    #[inline]
+    fn traced_changed<K: Key>(&self) {
+        #[cfg(feature = "tracing")]
+        if K::info().is_traced() {
+            crate::ambient::reopen_span(self);
+        }
+    }
+
+    /// Records the span a parallel iterator stage's closures run in.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn set_stage_span(&self, site: usize, span: tracing::Span) {
+        self.span.set_stage(site, span);
+    }
+
+    /// The span recorded for a parallel iterator stage.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn stage_span(&self, site: usize) -> Option<tracing::Span> {
+        self.span.stage(site)
+    }
+
+    /// The `ctx` span to enter with this storage, if it has one of its own.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn ctx_span(&self) -> Option<tracing::Span> {
+        self.span.get(|| {
+            let frame = self.lock().current.clone();
+            frame
+                .entries()
+                .iter()
+                .filter_map(|s| {
+                    Some(crate::fields::Traced {
+                        info: s.info,
+                        trace: s.info.trace_fn()?,
+                        value: s.value.clone()?,
+                    })
+                })
+                .collect()
+        })
     }
 
     /// Releases the retired frames.
@@ -292,6 +353,8 @@ impl Storage {
             );
             changes.push(Some(Slot::entry(key, c.info, merged)));
         }
+        #[cfg(feature = "tracing")]
+        let changes_traced = changes.iter().flatten().any(|c| c.info.is_traced());
         let old = self.publish(&mut st, &mut changes);
         let released = if release {
             Some((old, st.retired.take()))
@@ -299,8 +362,14 @@ impl Storage {
             st.retired.push(old);
             None
         };
+        #[cfg(feature = "tracing")]
+        let traced = changes_traced;
         drop((st, c_st));
         drop(released);
+        #[cfg(feature = "tracing")]
+        if traced {
+            crate::ambient::reopen_span(self);
+        }
     }
 
     /// Whether any key was written in this storage.

@@ -46,7 +46,9 @@ fn fan_out(
         let first = {
             let __ctx_fork = ::ctx::__private::fork(&context);
             let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
-            let __ctx_handle = tokio::spawn(
+            #[allow(clippy::disallowed_methods)]
+            let __ctx_spawn = tokio::spawn;
+            let __ctx_handle = __ctx_spawn(
                 ::ctx::__private::instrument(
                     &__ctx_fork,
                     async move {
@@ -74,7 +76,9 @@ fn fan_out(
         let blocking = {
             let __ctx_fork = ::ctx::__private::fork(&context);
             let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
-            let __ctx_handle = tokio::task::spawn_blocking(move || {
+            #[allow(clippy::disallowed_methods)]
+            let __ctx_spawn = tokio::task::spawn_blocking;
+            let __ctx_handle = __ctx_spawn(move || {
                 let __ctx_own = __ctx_own;
                 let __ctx_span = __ctx_own.__enter_span();
                 #[allow(unused_mut)]
@@ -96,7 +100,9 @@ fn fan_out(
         let thread = {
             let __ctx_fork = ::ctx::__private::fork(&context);
             let __ctx_own = ::core::clone::Clone::clone(&__ctx_fork);
-            let __ctx_handle = std::thread::spawn(move || {
+            #[allow(clippy::disallowed_methods)]
+            let __ctx_spawn = std::thread::spawn;
+            let __ctx_handle = __ctx_spawn(move || {
                 let __ctx_own = __ctx_own;
                 let __ctx_span = __ctx_own.__enter_span();
                 #[allow(unused_mut)]
@@ -118,17 +124,25 @@ fn fan_out(
         {
             ::ctx::__private::unmirrored_with(
                 {
+                    static __CTX_STAGE_SITE: ::ctx::__private::StageSite = ::ctx::__private::StageSite::new();
+                    ::ctx::__private::stage_here(__ctx_st, &__CTX_STAGE_SITE);
                     ::ctx::__private::unmirrored_with(
                         items.par_iter(),
                         |__ctx_recv| {
                             __ctx_recv
-                                .map(|item| ::ctx::__private::mirrored(
-                                    __ctx_st,
-                                    || {
-                                        (&&&::ctx::__private::Probe::new(score))
-                                            .__call2(::ctx::Cx::__readonly(context), item, thread)
-                                    },
-                                ))
+                                .map(|item| {
+                                    let __ctx_span = ::ctx::__private::enter_stage(
+                                        __ctx_st,
+                                        &__CTX_STAGE_SITE,
+                                    );
+                                    ::ctx::__private::mirrored(
+                                        __ctx_st,
+                                        || {
+                                            (&&&::ctx::__private::Probe::new(score))
+                                                .__call2(::ctx::Cx::__readonly(context), item, thread)
+                                        },
+                                    )
+                                })
                         },
                     )
                 },

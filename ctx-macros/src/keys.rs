@@ -21,6 +21,8 @@ struct KeyDecl {
     ty: Type,
     merge: Merge,
     baggage: Option<crate::baggage::Baggage>,
+    /// `#[trace]`: the value is a field of ctx's `tracing` spans.
+    trace: bool,
 }
 
 struct Keys(Vec<KeyDecl>);
@@ -66,9 +68,23 @@ impl Parse for Keys {
             input.parse::<Token![;]>()?;
             let mut merge = Merge::Replace;
             let mut baggage = None;
+            let mut trace = false;
             let mut kept = Vec::new();
             for attr in attrs.drain(..) {
-                if attr.path().is_ident("merge") {
+                if attr.path().is_ident("trace") {
+                    if let Err(e) = attr.meta.require_path_only() {
+                        combine(
+                            &mut errors,
+                            syn::Error::new(e.span(), "expected `#[trace]`, without arguments"),
+                        );
+                    } else if trace {
+                        combine(
+                            &mut errors,
+                            syn::Error::new_spanned(&attr, "`#[trace]` is given twice"),
+                        );
+                    }
+                    trace = true;
+                } else if attr.path().is_ident("merge") {
                     match parse_merge(&attr) {
                         Ok(m) => merge = m,
                         Err(e) => combine(&mut errors, e),
@@ -98,6 +114,7 @@ impl Parse for Keys {
                 ty,
                 merge,
                 baggage,
+                trace,
             });
         }
         match errors {
@@ -129,6 +146,7 @@ fn expand_key(k: &KeyDecl) -> TokenStream {
         ty,
         merge,
         baggage,
+        trace,
     } = k;
     let private = quote!(::ctx::__private);
     let merge_fn = match merge {
@@ -149,6 +167,8 @@ fn expand_key(k: &KeyDecl) -> TokenStream {
             }}
         }
     };
+    // Spanned at the type: a value that is not `Debug` is reported there.
+    let traced = trace.then(|| quote_spanned!(ty.span()=> .traced::<#ty>()));
     let doc = format!(" Context key `{name}`.");
     let has_doc = attrs.iter().any(|a| a.path().is_ident("doc"));
     let default_doc = (!has_doc).then(|| quote!(#[doc = #doc]));
@@ -167,7 +187,7 @@ fn expand_key(k: &KeyDecl) -> TokenStream {
             #[inline]
             fn info() -> &'static #private::KeyInfo {
                 static #info: #private::KeyInfo =
-                    #private::KeyInfo::new::<#name>(::core::stringify!(#name), #merge_fn);
+                    #private::KeyInfo::new::<#name>(::core::stringify!(#name), #merge_fn)#traced;
                 &#info
             }
         }

@@ -100,51 +100,60 @@ impl Rewriter {
         let last = segs.last()?.as_str();
         let prefix = &segs[..segs.len() - 1];
         let has = |s: &str| prefix.iter().any(|x| x == s);
-        let func = &call.func;
         let fk = hidden("__ctx_fork");
+        // The callee is bound first, under an `allow`: a user's Clippy
+        // configuration may forbid raw spawns (`disallowed_methods`), and a
+        // rewritten one is not raw. Only the callee's path is under the
+        // `allow`; the child and its arguments are linted as usual.
+        let func = hidden("__ctx_spawn");
+        let callee = &call.func;
+        let bind = quote! {
+            #[allow(clippy::disallowed_methods)]
+            let #func = #callee;
+        };
         let h = hidden("__ctx_handle");
         let one_arg = || (call.args.len() == 1).then(|| &call.args[0]);
         let out: TokenStream = match last {
             "spawn_blocking" => {
                 let c = self.child_closure(one_arg()?);
                 let fork = self.fork();
-                quote!({ #fork let #h = #func(#c); #fk.__join_tokio(#h) })
+                quote!({ #fork #bind let #h = #func(#c); #fk.__join_tokio(#h) })
             }
             "spawn_local" => {
                 let f = self.child_future(one_arg()?);
                 let fork = self.fork();
-                quote!({ #fork let #h = #func(#f); #fk.__join_tokio(#h) })
+                quote!({ #fork #bind let #h = #func(#f); #fk.__join_tokio(#h) })
             }
             "spawn" if has("thread") => {
                 let c = self.child_closure(one_arg()?);
                 let fork = self.fork();
-                quote!({ #fork let #h = #func(#c); #fk.__join_thread(#h) })
+                quote!({ #fork #bind let #h = #func(#c); #fk.__join_thread(#h) })
             }
             "spawn" if has("rayon") => {
                 let c = self.child_closure(one_arg()?);
                 let fork = self.fork();
-                quote!({ #fork #func(#c) })
+                quote!({ #fork #bind #func(#c) })
             }
             "spawn" if has("tokio") || has("task") || matches!(one_arg(), Some(Expr::Async(_))) => {
                 let f = self.child_future(one_arg()?);
                 let fork = self.fork();
-                quote!({ #fork let #h = #func(#f); #fk.__join_tokio(#h) })
+                quote!({ #fork #bind let #h = #func(#f); #fk.__join_tokio(#h) })
             }
             // Calls that take a future to run later: a propagated future
             // there is bound to the context, as by `ctx::bind!`.
             "timeout" | "timeout_at" if call.args.len() == 2 => {
                 let d = &call.args[0];
                 let f = self.bound_later(&call.args[1]);
-                quote!(#func(#d, #f))
+                quote!(#callee(#d, #f))
             }
             "pin" if segs.len() == 2 && segs[0] == "Box" => {
                 let f = self.bound_later(one_arg()?);
-                quote!(#func(#f))
+                quote!(#callee(#f))
             }
             "block_on" => {
                 let f = self.bind_here(one_arg()?);
                 let x = hidden("__ctx_f");
-                quote!(::ctx::__private::unmirrored_with(#f, |#x| #func(#x)))
+                quote!(::ctx::__private::unmirrored_with(#f, |#x| #callee(#x)))
             }
             "join" | "scope" | "in_place_scope"
                 if has("rayon") || has("thread") || prefix.is_empty() =>
@@ -166,9 +175,27 @@ impl Rewriter {
                         quote!(::ctx::__private::join_forks_nested([#(#forks),*]);)
                     }
                 });
+                // A scope's closure takes the scope (`|s| ..`): called
+                // through a local, the callee would not give it its type,
+                // so the call itself is under the `allow`.
+                let takes_scope = call
+                    .args
+                    .iter()
+                    .any(|a| matches!(a, Expr::Closure(c) if !c.inputs.is_empty()));
+                let call_it = if takes_scope {
+                    quote! {
+                        #[allow(clippy::disallowed_methods)]
+                        let #out = ::ctx::__private::unmirrored(|| #callee(#(#args),*));
+                    }
+                } else {
+                    quote! {
+                        #bind
+                        let #out = ::ctx::__private::unmirrored(|| #func(#(#args),*));
+                    }
+                };
                 quote!({
                     #head
-                    let #out = ::ctx::__private::unmirrored(|| #func(#(#args),*));
+                    #call_it
                     #merge
                     #out
                 })
@@ -231,10 +258,24 @@ impl Rewriter {
         let mut spans = 0;
         // A closure without a child context of its own enters the span
         // current at the call (`ChildSpan::here`) while it runs.
-        // Not for a parallel iterator's stages, which are lazy and whose
-        // closures run many times: they keep the worker's span.
         let mut in_span = |head: &mut TokenStream, mut c: ExprClosure| {
             if mode == ScopedMode::Parallel {
+                // A stage is lazy and may outlive this block: the span is
+                // kept by the context, under the stage's site, and entered
+                // at every call of the closure.
+                self.used();
+                let site = hidden("__CTX_STAGE_SITE");
+                head.extend(quote! {
+                    static #site: ::ctx::__private::StageSite = ::ctx::__private::StageSite::new();
+                    ::ctx::__private::stage_here(#st, &#site);
+                });
+                let body = std::mem::replace(&mut *c.body, Expr::Verbatim(TokenStream::new()));
+                let guard = hidden("__ctx_span");
+                let template = quote_spanned! {body.span()=> {
+                    let #guard = ::ctx::__private::enter_stage(#st, &#site);
+                    __ctx_hole0
+                }};
+                *c.body = splice(template, vec![body]);
                 return c.to_token_stream();
             }
             let (span, guard) = (hidden(&format!("__ctx_span{spans}")), hidden("__ctx_span"));
@@ -340,7 +381,18 @@ impl Rewriter {
                 let c = self.child_closure(&m.args[0]);
                 let fork = self.fork();
                 let h = hidden("__ctx_handle");
-                quote!({ #fork let #h = #recv.#method #turbofish(#c); #fk.__join_thread_io(#h) })
+                // The receiver and the child are evaluated first, as in the
+                // call; only the call is under the `allow` (see
+                // `boundary_call`).
+                let (b, c2) = (hidden("__ctx_builder"), hidden("__ctx_child"));
+                quote!({
+                    #fork
+                    let #b = #recv;
+                    let #c2 = #c;
+                    #[allow(clippy::disallowed_methods)]
+                    let #h = #b.#method #turbofish(#c2);
+                    #fk.__join_thread_io(#h)
+                })
             }
             ("spawn" | "spawn_fifo" | "spawn_broadcast", 1) => {
                 if !matches!(&m.args[0], Expr::Closure(_)) {

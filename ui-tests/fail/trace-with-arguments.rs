@@ -1,0 +1,5 @@
+ctx::keys! {
+    #[trace(level = "debug")] pub user: String;
+}
+
+fn main() {}

@@ -190,7 +190,10 @@ pub fn unmirrored_with<T, R>(t: T, f: impl FnOnce(T) -> R) -> R {
 
 /// After a traced value of `st` changed: if `st` is mirrored on this
 /// thread, its new `ctx` span is entered until the installation in force
-/// is undone, so the events that follow show the new value.
+/// is undone, so the events that follow show the new value. The span this
+/// installation entered for the old values is exited first, so the new
+/// one takes its place (a sibling, not a child): a million writes leave one
+/// span entered, not a chain of a million.
 #[cfg(feature = "tracing")]
 pub(crate) fn reopen_span(st: &Storage) {
     let here: *const Storage = st;
@@ -201,6 +204,7 @@ pub(crate) fn reopen_span(st: &Storage) {
     else {
         return;
     };
+    spans::exit_latest(generation);
     if let Some(span) = st.ctx_span() {
         spans::push(generation, span);
     }
@@ -222,6 +226,20 @@ mod spans {
         // Entered outside the borrow: a subscriber may open spans.
         let entered = span.entered();
         let _ = ENTERED.try_with(|e| e.borrow_mut().push((generation, entered)));
+    }
+
+    /// Exits the latest span of installation `generation`, if any.
+    pub(super) fn exit_latest(generation: u64) {
+        let exited = ENTERED
+            .try_with(|e| {
+                let mut e = e.borrow_mut();
+                let at = e.iter().rposition(|(g, _)| *g == generation)?;
+                Some(e.remove(at))
+            })
+            .ok()
+            .flatten();
+        // Exited outside the borrow: a subscriber may open spans.
+        drop(exited);
     }
 
     /// Exits the spans of installation `generation`, latest first.

@@ -1,6 +1,10 @@
 //! With the `tracing` feature, spawned work runs in the `tracing` span
 //! that was current at the spawn call: a child's events and spans are
-//! never orphans. Without it, everything here is a no-op of size zero.
+//! never orphans. With the `opentelemetry` feature, it runs in the
+//! OpenTelemetry `Context` that was current there (attached while a child
+//! closure runs, and on every poll of a child future), so OpenTelemetry
+//! instrumentation in spawned work stays in the caller's trace. Without
+//! either, everything here is a no-op of size zero.
 
 use std::future::Future;
 use std::sync::atomic::AtomicU8;
@@ -12,20 +16,32 @@ use crate::storage::Storage;
 pub struct ChildSpan {
     #[cfg(feature = "tracing")]
     span: Option<tracing::Span>,
+    #[cfg(feature = "opentelemetry")]
+    otel: Option<opentelemetry::Context>,
 }
 
 /// The guard of a child closure's span: entered while the closure runs.
+/// The OpenTelemetry context is attached after the span is entered and
+/// detached before it is exited (fields drop in order).
 pub struct SpanGuard {
+    #[cfg(feature = "opentelemetry")]
+    _attached: Option<opentelemetry::ContextGuard>,
     #[cfg(feature = "tracing")]
     _entered: Option<tracing::span::EnteredSpan>,
 }
 
-/// A child future, running in its spawn's span.
+/// A child future in its spawn's span (`tracing`).
 #[cfg(feature = "tracing")]
-pub type Spanned<F> = tracing::instrument::Instrumented<F>;
-/// A child future, running in its spawn's span.
+type InSpan<F> = tracing::instrument::Instrumented<F>;
 #[cfg(not(feature = "tracing"))]
-pub type Spanned<F> = F;
+type InSpan<F> = F;
+
+/// A child future, running in its spawn's span and OpenTelemetry context.
+#[cfg(feature = "opentelemetry")]
+pub type Spanned<F> = opentelemetry::context::WithContext<InSpan<F>>;
+/// A child future, running in its spawn's span.
+#[cfg(not(feature = "opentelemetry"))]
+pub type Spanned<F> = InSpan<F>;
 
 impl ChildSpan {
     /// The span current here, for the closures of a scoped call
@@ -54,15 +70,21 @@ impl ChildSpan {
         ChildSpan {
             #[cfg(feature = "tracing")]
             span: Some(tracing::Span::current()),
+            #[cfg(feature = "opentelemetry")]
+            otel: Some(opentelemetry::Context::current()),
         }
     }
 
     /// Enters the span for as long as the guard lives (a child closure).
     #[inline]
     pub(crate) fn enter(&self) -> SpanGuard {
+        #[cfg(feature = "tracing")]
+        let entered = self.span.clone().map(tracing::Span::entered);
         SpanGuard {
+            #[cfg(feature = "opentelemetry")]
+            _attached: self.otel.clone().map(opentelemetry::Context::attach),
             #[cfg(feature = "tracing")]
-            _entered: self.span.clone().map(tracing::Span::entered),
+            _entered: entered,
         }
     }
 
@@ -70,16 +92,16 @@ impl ChildSpan {
     #[inline]
     pub(crate) fn instrument<F: Future>(&self, fut: F) -> Spanned<F> {
         #[cfg(feature = "tracing")]
-        {
-            tracing::Instrument::instrument(
-                fut,
-                self.span.clone().unwrap_or_else(tracing::Span::none),
-            )
-        }
-        #[cfg(not(feature = "tracing"))]
-        {
-            fut
-        }
+        let fut = tracing::Instrument::instrument(
+            fut,
+            self.span.clone().unwrap_or_else(tracing::Span::none),
+        );
+        #[cfg(feature = "opentelemetry")]
+        let fut = opentelemetry::context::FutureExt::with_context(
+            fut,
+            self.otel.clone().unwrap_or_default(),
+        );
+        fut
     }
 }
 
@@ -119,6 +141,8 @@ pub fn enter_stage(
     #[cfg_attr(not(feature = "tracing"), allow(unused_variables))] site: &'static StageSite,
 ) -> SpanGuard {
     SpanGuard {
+        #[cfg(feature = "opentelemetry")]
+        _attached: None,
         #[cfg(feature = "tracing")]
         _entered: st.stage_span(site.id()).map(tracing::Span::entered),
     }

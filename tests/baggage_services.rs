@@ -161,8 +161,9 @@ async fn plain_get(addr: SocketAddr, headers: &[(&str, &str)]) -> String {
 async fn accepted_keys_travel_from_a_to_b_and_user_does_not() {
     let b = serve(service_b()).await;
     let a = serve(service_a(client(), b)).await;
+    const REQUESTS: usize = 200;
     let mut calls = tokio::task::JoinSet::new();
-    for n in 0..100 {
+    for n in 0..REQUESTS {
         calls.spawn(async move {
             let (t, u) = (format!("tenant {n}, a;b=100%"), format!("user-{n}"));
             let body = plain_get(a, &[("x-tenant", &t), ("x-user", &u)]).await;
@@ -186,7 +187,7 @@ async fn accepted_keys_travel_from_a_to_b_and_user_does_not() {
             assert_eq!(error, "-");
         }
     }
-    assert_eq!(ids.len(), 100);
+    assert_eq!(ids.len(), REQUESTS);
 }
 
 #[tokio::test]

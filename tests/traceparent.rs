@@ -55,14 +55,27 @@ async fn b_handler() -> String {
 }
 
 #[ctx::propagate(tenant)]
-async fn a_handler(client: HttpClient, b: SocketAddr) -> String {
+async fn call_b(client: HttpClient, b: SocketAddr) -> String {
     let mut client = BaggageLayer::<(tenant,)>::new().layer(client);
     let req = Request::get(format!("http://{b}/"))
         .body(String::new())
         .unwrap();
     let res = client.call(req).await.unwrap();
     let from_b = res.into_body().collect().await.unwrap().to_bytes();
-    format!("{} | {}", current_trace(), String::from_utf8_lossy(&from_b))
+    String::from_utf8_lossy(&from_b).into_owned()
+}
+
+/// Calls B from the handler and from a spawned task: the spawned call
+/// runs in the handler's OpenTelemetry context, so it sends the same
+/// trace.
+#[ctx::propagate(tenant)]
+async fn a_handler(client: HttpClient, b: SocketAddr) -> String {
+    let here = call_b(client.clone(), b).await;
+    let spawned = tokio::spawn(async move { call_b(client, b).await })
+        .await
+        .unwrap();
+    assert_eq!(here, spawned, "a call from a spawned task left the trace");
+    format!("{} | {here}", current_trace())
 }
 
 async fn serve(app: Router) -> SocketAddr {
@@ -110,7 +123,7 @@ async fn the_callers_span_reaches_a_and_b() {
     )
     .await;
     let mut calls = tokio::task::JoinSet::new();
-    for n in 0..50u64 {
+    for n in 0..200u64 {
         calls.spawn(async move {
             let trace = format!("{TRACE:.24}{n:08x}");
             let parent = format!("00-{trace}-{SPAN}-01");

@@ -172,7 +172,7 @@ probe_recv!(ViaRecv16 __call16 __discard16; S s A2 a2 A3 a3 A4 a4 A5 a5 A6 a6 A7
 /// Holds an argument that is a path (`.map(tag)`) for one probe: a
 /// propagated function becomes a closure that passes the context (level
 /// 1, by value), anything else is handed on as it is (level 2, through
-/// `Deref` to [`ValueProbeInner`]). The probe is taken by value, so the
+/// `Deref` to `ValueProbeInner`). The probe is taken by value, so the
 /// closure borrows only the context, not the probe.
 pub struct ValueProbe<T>(ValueProbeInner<T>);
 

@@ -12,12 +12,16 @@
 //!
 //! A frame is one allocation: `Arc<[Slot]>` laid out as
 //! `[entry.., terminator]`. The storage's atomic pointer points at the
-//! first slot, so a read needs no length: it scans until it meets its key
-//! or the terminator (a null `ptr`).
+//! first slot. A read checks the first slot, then the slot where its key
+//! was found last (a hint kept by the key's address, checked against the
+//! entry count every slot carries), and only then scans until it meets its
+//! key or the terminator (a null `ptr`): the position of a key in a root
+//! costs nothing once it has been read.
 
 use std::any::{Any, TypeId};
 use std::ptr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::key::{Key, KeyInfo};
 
@@ -29,9 +33,25 @@ pub type Value = Arc<dyn Any + Send + Sync>;
 pub(crate) struct KeyId(*const KeyInfo);
 
 // SAFETY: a `KeyId` points to a `static KeyInfo`, which is `Sync`, and is
-// only compared, never dereferenced.
+// only compared and hashed, never dereferenced.
 unsafe impl Send for KeyId {}
 unsafe impl Sync for KeyId {}
+
+/// Where keys were found last in a frame, by a hash of the key's address:
+/// a read checks there before it scans. Kept apart from `KeyInfo`, whose
+/// statics stay immutable, so the compiler folds their checks. Keys that
+/// share an entry only lose the shortcut, never correctness: a hint is
+/// checked against the frame's length and the slot's key before use.
+static HINTS: [AtomicU32; 64] = [const { AtomicU32::new(0) }; 64];
+
+impl KeyId {
+    /// The key's slot hint.
+    #[inline(always)]
+    fn hint(self) -> &'static AtomicU32 {
+        let h = (self.0 as usize as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58;
+        &HINTS[h as usize]
+    }
+}
 
 /// The identity of key `K`, after checking that its `KeyInfo` was made for
 /// `K` (constant for keys declared with `keys!`).
@@ -81,6 +101,9 @@ pub(crate) struct Slot {
     pub(crate) ptr: *const (),
     pub(crate) info: &'static KeyInfo,
     pub(crate) value: Option<Value>,
+    /// The number of entries of the frame holding this slot: a hint is
+    /// checked against it before it is used as an index.
+    len: u32,
 }
 
 // SAFETY: `ptr` points into the `Send + Sync` value owned by the same slot
@@ -100,6 +123,7 @@ impl Slot {
             ptr: Arc::as_ptr(&value).cast::<()>(),
             info,
             value: Some(value),
+            len: 0,
         }
     }
 
@@ -109,6 +133,7 @@ impl Slot {
             ptr: ptr::null(),
             info: &TERMINATOR,
             value: None,
+            len: 0,
         }
     }
 
@@ -125,6 +150,11 @@ pub(crate) struct Frame(Arc<[Slot]>);
 impl Frame {
     pub(crate) fn new(mut entries: Vec<Slot>) -> Self {
         entries.push(Slot::terminator());
+        let len =
+            u32::try_from(entries.len() - 1).expect("ctx: a context holds fewer than 2^32 keys");
+        for s in &mut entries {
+            s.len = len;
+        }
         Frame(entries.into())
     }
 
@@ -137,12 +167,15 @@ impl Frame {
     /// when every changed key is already in the frame, as it is for every
     /// key a root provided.
     pub(crate) fn with(&self, changes: &mut [Option<Slot>]) -> Frame {
+        let len = self.entries().len() as u32;
         let take = |e: &Slot| {
-            changes
+            let mut s = changes
                 .iter_mut()
                 .find(|c| c.as_ref().is_some_and(|c| c.key == e.key))
                 .and_then(Option::take)
-                .unwrap_or_else(|| e.clone())
+                .unwrap_or_else(|| e.clone());
+            s.len = len;
+            s
         };
         let slots: Arc<[Slot]> = self
             .entries()
@@ -173,8 +206,8 @@ impl Frame {
 
 /// Scans the frame starting at `first` for `key`: its slot, or the
 /// terminator (null `ptr`, no value) if the key is absent. The first slot
-/// is checked inline; the loop over the others is one shared function, so
-/// a read site stays small.
+/// and the hinted one are checked inline; the loop over the others is one
+/// shared function, so a read site stays small.
 ///
 /// # Safety
 /// `first` came from [`Frame::first`] of a frame that is still alive.
@@ -183,6 +216,19 @@ pub(crate) unsafe fn scan(first: *const Slot, key: KeyId) -> *const Slot {
     // SAFETY: `first` points at a live slot (the terminator at least).
     if unsafe { (*first).key == key } {
         return first;
+    }
+    // Where the key was found last: any value is safe, it is checked
+    // against the frame's length before use and the slot's key after.
+    let hint = key.hint().load(Ordering::Relaxed);
+    // SAFETY: every slot of a frame carries the frame's entry count, so
+    // `hint < len` keeps `first + hint` inside the frame's entries.
+    unsafe {
+        if hint < (*first).len {
+            let s = first.add(hint as usize);
+            if (*s).key == key {
+                return s;
+            }
+        }
     }
     // SAFETY: as for `scan`.
     unsafe { scan_rest(first, key) }
@@ -198,7 +244,13 @@ unsafe fn scan_rest(first: *const Slot, key: KeyId) -> *const Slot {
     // stops inside the allocation.
     unsafe {
         loop {
-            if (*s).key == key || (*s).ptr.is_null() {
+            if (*s).key == key {
+                // The next read of this key looks here first.
+                let at = s.offset_from(first) as u32;
+                key.hint().store(at, Ordering::Relaxed);
+                return s;
+            }
+            if (*s).ptr.is_null() {
                 return s;
             }
             s = s.add(1);

@@ -32,8 +32,9 @@ pub type Value = Arc<dyn Any + Send + Sync>;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct KeyId(*const KeyInfo);
 
-// SAFETY: a `KeyId` points to a `static KeyInfo`, which is `Sync`, and is
-// only compared and hashed, never dereferenced.
+// SAFETY: a `KeyId` points to a `static KeyInfo`, which is `Sync`; it is
+// compared, hashed, and dereferenced only as that `&'static KeyInfo`
+// (`Slot::info`).
 unsafe impl Send for KeyId {}
 unsafe impl Sync for KeyId {}
 
@@ -99,7 +100,6 @@ impl Entry {
 pub(crate) struct Slot {
     pub(crate) key: KeyId,
     pub(crate) ptr: *const (),
-    pub(crate) info: &'static KeyInfo,
     pub(crate) value: Option<Value>,
     /// The number of entries of the frame holding this slot: a hint is
     /// checked against it before it is used as an index.
@@ -117,11 +117,10 @@ enum NoKey {}
 static TERMINATOR: KeyInfo = KeyInfo::new::<NoKey>("<end>", crate::key::merge_replace);
 
 impl Slot {
-    pub(crate) fn entry(key: KeyId, info: &'static KeyInfo, value: Value) -> Self {
+    pub(crate) fn entry(key: KeyId, value: Value) -> Self {
         Slot {
             key,
             ptr: Arc::as_ptr(&value).cast::<()>(),
-            info,
             value: Some(value),
             len: 0,
         }
@@ -131,7 +130,6 @@ impl Slot {
         Slot {
             key: KeyId(&TERMINATOR),
             ptr: ptr::null(),
-            info: &TERMINATOR,
             value: None,
             len: 0,
         }
@@ -139,11 +137,14 @@ impl Slot {
 
     /// The key of an entry slot.
     pub(crate) fn info(&self) -> &'static KeyInfo {
-        self.info
+        // SAFETY: a `KeyId` is only made from a `&'static KeyInfo` (`id`,
+        // `Slot::terminator`), so it points to a live `KeyInfo` forever.
+        unsafe { &*self.key.0 }
     }
 }
 
-/// An immutable set of values. Never changed once published.
+/// A set of values. Never changed once published, but by a top-level
+/// write when no one else holds it ([`Frame::set_in_place`]).
 #[derive(Clone)]
 pub(crate) struct Frame(Arc<[Slot]>);
 
@@ -189,6 +190,23 @@ impl Frame {
         let mut entries = slots[..slots.len() - 1].to_vec();
         entries.extend(changes.iter_mut().filter_map(Option::take));
         Frame::new(entries)
+    }
+
+    /// Replaces the value of `slot`'s key in place, when no one else holds
+    /// this frame (no child's snapshot, no retired copy) and the key is in
+    /// it: the replaced value, or `slot` back. The one change made to a
+    /// published frame, by a top-level write (see `Storage::set_releasing`),
+    /// during which no reader of this storage runs.
+    pub(crate) fn set_in_place(&mut self, slot: Slot) -> Result<Option<Value>, Slot> {
+        let Some(slots) = Arc::get_mut(&mut self.0) else {
+            return Err(slot);
+        };
+        let n = slots.len() - 1;
+        let Some(s) = slots[..n].iter_mut().find(|s| s.key == slot.key) else {
+            return Err(slot);
+        };
+        s.ptr = slot.ptr;
+        Ok(std::mem::replace(&mut s.value, slot.value))
     }
 
     /// The pointer a storage publishes: its first slot.

@@ -78,6 +78,12 @@ pub struct Storage {
     span: crate::fields::CtxSpan,
 }
 
+/// What a releasing write replaced: a value changed in place, or a frame.
+enum Released {
+    Value(#[allow(dead_code, reason = "dropped after unlocking")] Option<Value>),
+    Frame(#[allow(dead_code, reason = "dropped after unlocking")] Frame),
+}
+
 /// How a spawned child's writes are delivered, decided once the spawn call
 /// has returned and we know whether it gave a handle we can wrap.
 pub(crate) mod delivery {
@@ -138,8 +144,8 @@ impl Storage {
         let own_span = entries.iter().any(|e| e.info.is_traced());
         for e in entries {
             match all.iter_mut().find(|x| x.key == e.key) {
-                Some(slot) => *slot = Slot::entry(e.key, e.info, e.value),
-                None => all.push(Slot::entry(e.key, e.info, e.value)),
+                Some(slot) => *slot = Slot::entry(e.key, e.value),
+                None => all.push(Slot::entry(e.key, e.value)),
             }
         }
         Storage::from_frame(Frame::new(all), None, own_span)
@@ -203,19 +209,27 @@ impl Storage {
     /// caller drops them (after unlocking) at an exclusive point, or
     /// retires them otherwise.
     fn publish(&self, st: &mut State, changes: &mut [Option<Slot>]) -> Frame {
-        #[cfg(feature = "tracing")]
-        if changes.iter().flatten().any(|c| c.info.is_traced()) {
-            self.span.changed();
-        }
         for c in changes.iter().flatten() {
-            if !st.written.contains(&c.key) {
-                st.written.push(c.key);
-            }
+            self.wrote(st, c.key, c.info().is_traced());
         }
         let frame = st.current.with(changes);
         self.current.store(frame.first(), Ordering::Release);
-        self.written.store(true, Ordering::Release);
         std::mem::replace(&mut st.current, frame)
+    }
+
+    /// Records a write of `key` (the caller holds the lock): what
+    /// back-propagation carries, and a new `ctx` span if it is traced.
+    fn wrote(&self, st: &mut State, key: KeyId, traced: bool) {
+        #[cfg(feature = "tracing")]
+        if traced {
+            self.span.changed();
+        }
+        #[cfg(not(feature = "tracing"))]
+        let _ = traced;
+        if !st.written.contains(&key) {
+            st.written.push(key);
+        }
+        self.written.store(true, Ordering::Release);
     }
 
     /// Sets `K` to `value` and releases the replaced frame and every
@@ -226,10 +240,19 @@ impl Storage {
     /// no `&V` into it is borrowed and no lock-free read of it runs (see
     /// `Cx`).
     pub(crate) unsafe fn set_releasing<K: Key>(&self, value: K::Value) {
-        let slot = Slot::entry(id::<K>(), K::info(), Arc::new(value));
+        let slot = Slot::entry(id::<K>(), Arc::new(value));
         let released = {
             let mut st = self.lock();
-            let old = self.publish(&mut st, &mut [Some(slot)]);
+            // The frame no one else holds is changed in place: no reader
+            // runs (the caller's contract), so one allocation (the value)
+            // is all a write costs.
+            let old = match st.current.set_in_place(slot) {
+                Ok(old) => {
+                    self.wrote(&mut st, id::<K>(), K::info().is_traced());
+                    Released::Value(old)
+                }
+                Err(slot) => Released::Frame(self.publish(&mut st, &mut [Some(slot)])),
+            };
             (old, st.retired.take())
         };
         // Dropped after unlocking: a value's drop code may use the context.
@@ -240,7 +263,7 @@ impl Storage {
     /// Sets `K` to `value`, keeping the replaced frame until the next
     /// releasing write: a write from where a `&V` may still be borrowed.
     pub(crate) fn set_retiring<K: Key>(&self, value: K::Value) {
-        let slot = Slot::entry(id::<K>(), K::info(), Arc::new(value));
+        let slot = Slot::entry(id::<K>(), Arc::new(value));
         let mut st = self.lock();
         let old = self.publish(&mut st, &mut [Some(slot)]);
         st.retired.push(old);
@@ -280,8 +303,8 @@ impl Storage {
                 .iter()
                 .filter_map(|s| {
                     Some(crate::fields::Traced {
-                        info: s.info,
-                        trace: s.info.trace_fn()?,
+                        info: s.info(),
+                        trace: s.info().trace_fn()?,
                         value: s.value.clone()?,
                     })
                 })
@@ -344,17 +367,17 @@ impl Storage {
             let base = child.base.find(key);
             // SAFETY: the lock is held.
             let parent = unsafe { self.slot(key) }.value.as_ref();
-            let merged = (c.info.merge)(parent, cv, base);
+            let merged = (c.info().merge)(parent, cv, base);
             let (m, v): (&(dyn Any + Send + Sync), &(dyn Any + Send + Sync)) = (&*merged, &**cv);
             assert!(
                 m.type_id() == v.type_id(),
                 "ctx: the merge function of key `{}` returned a value of another type",
-                c.info.name()
+                c.info().name()
             );
-            changes.push(Some(Slot::entry(key, c.info, merged)));
+            changes.push(Some(Slot::entry(key, merged)));
         }
         #[cfg(feature = "tracing")]
-        let changes_traced = changes.iter().flatten().any(|c| c.info.is_traced());
+        let changes_traced = changes.iter().flatten().any(|c| c.info().is_traced());
         let old = self.publish(&mut st, &mut changes);
         let released = if release {
             Some((old, st.retired.take()))

@@ -16,7 +16,9 @@
 //!
 //! A round runs 10,000 requests, 256 in flight, on a 2-worker runtime.
 //! Rounds of the versions alternate (the order rotates) and the medians
-//! are reported. Then one round of each runs with a counting allocator
+//! are reported: requests per second, and the CPU time per request of all
+//! the process's threads (steadier than wall time on a shared machine).
+//! Then one round of each runs with a counting allocator
 //! switched on: the peak of the live heap above its level before the
 //! round, and the allocations per request.
 //!
@@ -353,6 +355,19 @@ fn check_events() {
     }
 }
 
+/// The CPU time of every thread of the process so far, in nanoseconds
+/// (Linux: the first field of each thread's `schedstat`; 0 elsewhere).
+/// Less sensitive than wall time to other processes on a shared machine.
+fn cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -396,42 +411,51 @@ fn main() {
     );
 
     let mut rps = VERSIONS.map(|_| vec![]);
+    let mut cpu = VERSIONS.map(|_| vec![]);
     for r in 0..rounds {
         for k in 0..VERSIONS.len() {
             let idx = (r + k) % VERSIONS.len();
+            let before = cpu_ns();
             let (t, _) = run(&rt, VERSIONS[idx], n, in_flight);
             rps[idx].push(n as f64 / t.as_secs_f64());
+            cpu[idx].push((cpu_ns() - before) as f64 / 1000.0 / n as f64);
         }
     }
     println!("\n{n} requests, {in_flight} in flight, 2 workers, {rounds} rounds of each");
     println!(
-        "{:>14} {:>12} {:>12} {:>12}",
-        "version", "median rq/s", "min", "max"
+        "{:>14} {:>12} {:>9} {:>9} {:>13}",
+        "version", "median rq/s", "min", "max", "CPU µs/req"
     );
-    for (v, xs) in VERSIONS.iter().zip(&rps) {
+    for (idx, v) in VERSIONS.iter().enumerate() {
+        let xs = &rps[idx];
         let min = xs.iter().copied().fold(f64::INFINITY, f64::min);
         let max = xs.iter().copied().fold(0.0, f64::max);
+        let c = median(cpu[idx].clone());
         println!(
-            "{:>14} {:>12.0} {:>12.0} {:>12.0}",
+            "{:>14} {:>12.0} {min:>9.0} {max:>9.0} {c:>13.2}",
             v.name(),
             median(xs.clone()),
-            min,
-            max
         );
     }
+    // Requests per second: ratio of the medians, and the median of the
+    // ratios of rounds run next to each other. CPU time: the inverse ratio
+    // of the medians (so that, like requests per second, below 1 is slower).
     let ratio = |a: usize, b: usize| {
         let per_round = rps[a].iter().zip(&rps[b]).map(|(x, y)| x / y).collect();
+        let m = |xs: &[Vec<f64>], i: usize| median(xs[i].clone());
         (
-            median(rps[a].clone()) / median(rps[b].clone()),
+            m(&rps, a) / m(&rps, b),
             median(per_round),
+            m(&cpu, b) / m(&cpu, a),
         )
     };
-    let (m, r) = ratio(2, 0);
-    println!("ctx / explicit:      {m:.3} (median of per-round ratios {r:.3})");
-    let (m, r) = ratio(2, 1);
-    println!("ctx / explicit_span: {m:.3} (median of per-round ratios {r:.3})");
-    let (m, r) = ratio(3, 0);
-    println!("ctx_untraced / explicit: {m:.3} (median of per-round ratios {r:.3})");
+    for (a, b) in [(2, 0), (2, 1), (3, 0)] {
+        let (m, r, c) = ratio(a, b);
+        println!(
+            "{:>23}: rq/s {m:.3} (per round {r:.3}), CPU time {c:.3}",
+            format!("{} / {}", VERSIONS[a].name(), VERSIONS[b].name())
+        );
+    }
 
     println!("\nmemory (counting allocator on; median of 3 rounds of each)");
     println!(

@@ -228,8 +228,9 @@ mod spans {
         let _ = ENTERED.try_with(|e| e.borrow_mut().push((generation, entered)));
     }
 
-    /// Exits the latest span of installation `generation`, if any.
-    pub(super) fn exit_latest(generation: u64) {
+    /// Exits the latest span of installation `generation`, if any; whether
+    /// there was one. The stack keeps its capacity: no allocation.
+    pub(super) fn exit_latest(generation: u64) -> bool {
         let exited = ENTERED
             .try_with(|e| {
                 let mut e = e.borrow_mut();
@@ -239,33 +240,13 @@ mod spans {
             .ok()
             .flatten();
         // Exited outside the borrow: a subscriber may open spans.
-        drop(exited);
+        exited.is_some()
     }
 
-    /// Exits the spans of installation `generation`, latest first.
+    /// Exits the spans of installation `generation`, latest first. Most
+    /// installations entered none: one look at the stack, no allocation.
     pub(super) fn pop(generation: u64) {
-        let exited: Vec<_> = ENTERED
-            .try_with(|e| {
-                let mut e = e.borrow_mut();
-                let keep = e.iter().rposition(|(g, _)| *g != generation);
-                // In order, the installation's spans are the last ones.
-                match keep {
-                    Some(k) if e[..k].iter().all(|(g, _)| *g != generation) => e.split_off(k + 1),
-                    None => std::mem::take(&mut *e),
-                    Some(_) => {
-                        let (mine, others) = std::mem::take(&mut *e)
-                            .into_iter()
-                            .partition(|(g, _)| *g == generation);
-                        *e = others;
-                        mine
-                    }
-                }
-            })
-            .unwrap_or_default();
-        // Exited outside the borrow, latest first.
-        for span in exited.into_iter().rev() {
-            drop(span);
-        }
+        while exit_latest(generation) {}
     }
 }
 

@@ -5,6 +5,10 @@
 //! by B, whatever a client puts in the header.
 #![cfg(all(feature = "axum", feature = "tokio"))]
 
+#[path = "common/loopback.rs"]
+mod loopback;
+use loopback::{HttpClient, client, serve};
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,9 +17,6 @@ use axum::http::{Extensions, HeaderMap, Request, request};
 use axum::routing::get;
 use ctx::http::{BaggageError, BaggageLayer, ContextLayer, RequestContext, RequestRoot};
 use http_body_util::BodyExt as _;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use tower_layer::Layer as _;
 use tower_service::Service as _;
 
@@ -97,8 +98,6 @@ impl RequestRoot for ReqA {
     }
 }
 
-type HttpClient = Client<HttpConnector, String>;
-
 async fn get_body(client: HttpClient, req: Request<String>) -> String {
     let mut client = BaggageLayer::<(tenant, user, request_id)>::new().layer(client);
     std::future::poll_fn(|cx| client.poll_ready(cx))
@@ -132,29 +131,11 @@ fn service_a(client: HttpClient, b: SocketAddr) -> Router {
         .layer(ContextLayer::<ReqA>::new())
 }
 
-async fn serve(app: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
-}
-
-fn client() -> HttpClient {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
+/// `GET /` on `addr`, which must answer 200: the body.
 async fn plain_get(addr: SocketAddr, headers: &[(&str, &str)]) -> String {
-    let mut req = Request::get(format!("http://{addr}/"));
-    for (n, v) in headers {
-        req = req.header(*n, *v);
-    }
-    let res = client()
-        .request(req.body(String::new()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let body = res.into_body().collect().await.unwrap().to_bytes();
-    String::from_utf8(body.to_vec()).unwrap()
+    let (status, body) = loopback::get(addr, headers).await;
+    assert_eq!(status, 200);
+    body
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -4,6 +4,10 @@
 //! Invalid trace context headers are ignored.
 #![cfg(all(feature = "opentelemetry", feature = "axum", feature = "tokio"))]
 
+#[path = "common/loopback.rs"]
+mod loopback;
+use loopback::{HttpClient, client, serve};
+
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -11,9 +15,6 @@ use axum::http::{HeaderMap, Request, request};
 use axum::routing::get;
 use ctx::http::{BaggageLayer, ContextLayer, RequestContext, RequestRoot, extract_traceparent};
 use http_body_util::BodyExt as _;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use opentelemetry::trace::TraceContextExt as _;
 use tower_layer::Layer as _;
 use tower_service::Service as _;
@@ -34,8 +35,6 @@ impl RequestRoot for Req {
         }
     }
 }
-
-type HttpClient = Client<HttpConnector, String>;
 
 /// The trace the OpenTelemetry context current here belongs to, and its
 /// span, or `-`.
@@ -78,28 +77,8 @@ async fn a_handler(client: HttpClient, b: SocketAddr) -> String {
     format!("{} | {here}", current_trace())
 }
 
-async fn serve(app: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
-}
-
-fn client() -> HttpClient {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
 async fn fetch(addr: SocketAddr, headers: &[(&str, &str)]) -> String {
-    let mut req = Request::get(format!("http://{addr}/"));
-    for (n, v) in headers {
-        req = req.header(*n, *v);
-    }
-    let res = client()
-        .request(req.body(String::new()).unwrap())
-        .await
-        .unwrap();
-    let body = res.into_body().collect().await.unwrap().to_bytes();
-    String::from_utf8(body.to_vec()).unwrap()
+    loopback::get(addr, headers).await.1
 }
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
